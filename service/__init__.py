@@ -1,0 +1,1 @@
+"""The HTTP API and the canonical store of the media asset service."""

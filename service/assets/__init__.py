@@ -1,0 +1,1 @@
+"""Media assets: records, their files and their tags."""

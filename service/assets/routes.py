@@ -1,0 +1,160 @@
+"""HTTP routes for one media asset: create, upload, read, download, change, delete."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+
+from service.assets import service
+from service.assets.download import file_response
+from service.assets.schemas import MediaAssetCreate, MediaAssetPublic, MediaAssetUpdate, TagIdsBody
+from service.assets.upload import UPLOAD_OPENAPI, receive_upload
+from service.deps import Reader, SessionDep, SettingsDep, StorageDep, Writer
+from service.errors import ERROR_RESPONSE, NotFound
+
+router = APIRouter(
+    prefix="/api/media-assets",
+    tags=["media assets"],
+    responses={401: ERROR_RESPONSE, 403: ERROR_RESPONSE},
+)
+_NOT_FOUND = {404: ERROR_RESPONSE}
+_UPLOAD_ERRORS = {413: ERROR_RESPONSE, 415: ERROR_RESPONSE}
+
+TagIdsPayload = Annotated[
+    TagIdsBody | list[uuid.UUID],
+    Body(description='`{"tag_ids": [...]}`, or the bare JSON array of ids.'),
+]
+
+
+def _ids(payload: TagIdsBody | list[uuid.UUID]) -> list[uuid.UUID]:
+    return payload.tag_ids if isinstance(payload, TagIdsBody) else payload
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses={415: ERROR_RESPONSE})
+def create_asset(
+    session: SessionDep, settings: SettingsDep, caller: Writer, data: MediaAssetCreate
+) -> MediaAssetPublic:
+    """Create a record that has no file yet."""
+    return service.create_asset(session, caller=caller, data=data, settings=settings)
+
+
+@router.post(
+    "/upload",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MediaAssetPublic,
+    openapi_extra=UPLOAD_OPENAPI,
+    responses=_UPLOAD_ERRORS,
+)
+async def upload_asset(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    caller: Writer,
+) -> MediaAssetPublic:
+    """Upload a file as a new asset (multipart `file`, repeated `tag_ids`)."""
+    upload = await receive_upload(request, storage, limit=settings.max_upload_bytes)
+    return await run_in_threadpool(
+        service.upload_new_asset,
+        session,
+        storage,
+        caller=caller,
+        upload=upload,
+        settings=settings,
+    )
+
+
+@router.get("/{asset_id}", responses=_NOT_FOUND)
+def get_asset(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> MediaAssetPublic:
+    """Get one asset with its tags."""
+    return service.get_public_asset(session, asset_id)
+
+
+@router.get(
+    "/{asset_id}/download",
+    response_class=Response,
+    responses={
+        **_NOT_FOUND,
+        200: {"description": "The file's bytes", "content": {"application/octet-stream": {}}},
+        206: {"description": "The requested byte range"},
+        304: {"description": "Not modified (If-None-Match)"},
+        416: ERROR_RESPONSE,
+    },
+)
+def download_asset(
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    _caller: Reader,
+    asset_id: uuid.UUID,
+) -> Response:
+    """Stream the stored file (supports Range and If-None-Match)."""
+    asset = service.get_asset(session, asset_id)
+    path = storage.path_of(asset.storage_location) if asset.storage_location else None
+    if path is None:
+        raise NotFound(f"Media asset {asset_id} has no file attached.")
+    return file_response(request, asset, path)
+
+
+@router.put("/{asset_id}", responses={**_NOT_FOUND, 409: ERROR_RESPONSE})
+def update_asset(
+    session: SessionDep, _caller: Writer, asset_id: uuid.UUID, data: MediaAssetUpdate
+) -> MediaAssetPublic:
+    """Rename the asset and/or replace its whole tag set."""
+    return service.update_asset(session, asset_id=asset_id, data=data)
+
+
+@router.post(
+    "/{asset_id}/upload",
+    response_model=MediaAssetPublic,
+    openapi_extra=UPLOAD_OPENAPI,
+    responses={**_NOT_FOUND, **_UPLOAD_ERRORS},
+)
+async def replace_asset_file(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    _caller: Writer,
+    asset_id: uuid.UUID,
+) -> MediaAssetPublic:
+    """Replace the asset's file; name, type, size and checksum follow the new file."""
+    # Fail fast on an unknown id before receiving a possibly large body.
+    await run_in_threadpool(service.get_asset, session, asset_id)
+    upload = await receive_upload(request, storage, limit=settings.max_upload_bytes)
+    return await run_in_threadpool(
+        service.replace_file,
+        session,
+        storage,
+        asset_id=asset_id,
+        upload=upload,
+        settings=settings,
+    )
+
+
+@router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
+def delete_asset(
+    session: SessionDep, storage: StorageDep, _caller: Writer, asset_id: uuid.UUID
+) -> Response:
+    """Delete the asset, its tag links and its file."""
+    service.delete_asset(session, storage, asset_id=asset_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{asset_id}/tags", responses={**_NOT_FOUND, 409: ERROR_RESPONSE})
+def add_asset_tags(
+    session: SessionDep, _caller: Writer, asset_id: uuid.UUID, payload: TagIdsPayload
+) -> MediaAssetPublic:
+    """Add tags to the asset; tags already present are left as they are."""
+    return service.add_tags(session, asset_id=asset_id, tag_ids=_ids(payload))
+
+
+@router.delete("/{asset_id}/tags", responses={**_NOT_FOUND, 409: ERROR_RESPONSE})
+def remove_asset_tags(
+    session: SessionDep, _caller: Writer, asset_id: uuid.UUID, payload: TagIdsPayload
+) -> MediaAssetPublic:
+    """Remove tags from the asset; tags it does not carry are ignored."""
+    return service.remove_tags(session, asset_id=asset_id, tag_ids=_ids(payload))

@@ -1,0 +1,75 @@
+"""Request and response shapes for media assets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from service.tags.schemas import TagPublic
+
+MAX_FILE_NAME = 255
+
+
+def clean_file_name(value: str) -> str:
+    """The client's name without any directory part (`../../x/passwd.jpg` is `passwd.jpg`)."""
+    name = value.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ord(ch) >= 32 and ord(ch) != 127).strip()
+    if name in {"", ".", ".."}:
+        raise ValueError("File name must not be empty once any directory part is removed")
+    if len(name) > MAX_FILE_NAME:
+        raise ValueError(f"File name must be at most {MAX_FILE_NAME} characters")
+    return name
+
+
+FileName = Annotated[str, AfterValidator(clean_file_name)]
+TagIds = Annotated[list[uuid.UUID], Field(max_length=1000)]
+
+
+class MediaAssetCreate(BaseModel):
+    """A record with no file yet; its type comes from `file_type` or the name's extension."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file_name: FileName
+    file_type: Annotated[str | None, Field(max_length=32)] = None
+    content_type: Annotated[str | None, Field(max_length=255)] = None
+    uploaded_by: Annotated[str | None, Field(min_length=1, max_length=255)] = None
+    tag_ids: TagIds = Field(default_factory=list)
+
+
+class MediaAssetUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file_name: FileName | None = None
+    tag_ids: TagIds | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> MediaAssetUpdate:
+        for name in ("file_name", "tag_ids"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class TagIdsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tag_ids: TagIds
+
+
+class MediaAssetPublic(BaseModel):
+    id: uuid.UUID
+    file_name: str
+    file_type: str
+    content_type: str
+    storage_location: str | None
+    file_size_bytes: int
+    checksum_sha256: str | None
+    uploaded_at: datetime
+    uploaded_by: str
+    created_at: datetime
+    updated_at: datetime
+    tags: list[TagPublic]

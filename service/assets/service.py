@@ -1,0 +1,312 @@
+"""Asset rules: records, their files and their tag links. Each write commits once.
+
+Files and rows change together or not at all: a new file is promoted into storage
+only after every check has passed, and removed again if the commit fails; a
+replaced or deleted file is removed only after the commit that drops it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from service.assets.schemas import (
+    MediaAssetCreate,
+    MediaAssetPublic,
+    MediaAssetUpdate,
+    clean_file_name,
+)
+from service.assets.upload import ReceivedUpload, body_error
+from service.auth import Principal, Scope
+from service.config import Settings, normalize_file_type
+from service.content import check_allowed, content_type_for_extension, detect_content_type
+from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.models import MediaAsset, MediaAssetTag, Tag, utc_now
+from service.storage import Storage, discard_quietly
+from service.tags.service import public_tags
+
+
+def extension_of(file_name: str) -> str:
+    return normalize_file_type(PurePosixPath(file_name).suffix)
+
+
+def get_asset(session: Session, asset_id: uuid.UUID) -> MediaAsset:
+    asset = session.get(MediaAsset, asset_id)
+    if asset is None:
+        raise NotFound(f"Media asset {asset_id} does not exist.")
+    return asset
+
+
+def _tags_by_asset(session: Session, asset_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Tag]]:
+    grouped: dict[uuid.UUID, list[Tag]] = {asset_id: [] for asset_id in asset_ids}
+    if not asset_ids:
+        return grouped
+    rows = session.execute(
+        select(MediaAssetTag.media_asset_id, Tag)
+        .join(Tag, col(Tag.id) == col(MediaAssetTag.tag_id))
+        .where(col(MediaAssetTag.media_asset_id).in_(asset_ids))
+        .order_by(col(Tag.name_key), col(Tag.id))
+    ).all()
+    for asset_id, tag in rows:
+        grouped[asset_id].append(tag)
+    return grouped
+
+
+def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[MediaAssetPublic]:
+    """Asset JSON for each asset, with its tags sorted by name, in two queries in all."""
+    tags_by_asset = _tags_by_asset(session, [asset.id for asset in assets])
+    all_tags = {tag.id: tag for tags in tags_by_asset.values() for tag in tags}
+    public_by_id = {tag.id: tag for tag in public_tags(session, list(all_tags.values()))}
+    return [
+        MediaAssetPublic(
+            id=asset.id,
+            file_name=asset.file_name,
+            file_type=asset.file_type,
+            content_type=asset.content_type,
+            storage_location=asset.storage_location,
+            file_size_bytes=asset.file_size_bytes,
+            checksum_sha256=asset.checksum_sha256,
+            uploaded_at=asset.uploaded_at,
+            uploaded_by=asset.uploaded_by,
+            created_at=asset.created_at,
+            updated_at=asset.updated_at,
+            tags=[public_by_id[tag.id] for tag in tags_by_asset[asset.id]],
+        )
+        for asset in assets
+    ]
+
+
+def get_public_asset(session: Session, asset_id: uuid.UUID) -> MediaAssetPublic:
+    return to_public_many(session, [get_asset(session, asset_id)])[0]
+
+
+def _require_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """The distinct ids, in order; 422 naming every id that is no tag."""
+    wanted = list(dict.fromkeys(tag_ids))
+    if not wanted:
+        return []
+    found = set(session.execute(select(Tag.id).where(col(Tag.id).in_(wanted))).scalars())
+    unknown = [str(tag_id) for tag_id in wanted if tag_id not in found]
+    if unknown:
+        raise Invalid(f"These tag ids name no tag: {', '.join(unknown)}.")
+    return wanted
+
+
+def _parse_form_tag_ids(values: list[str]) -> list[uuid.UUID]:
+    parsed: list[uuid.UUID] = []
+    for value in values:
+        try:
+            parsed.append(uuid.UUID(value))
+        except ValueError as exc:
+            raise body_error("tag_ids", f"Input should be a valid UUID, not {value!r}") from exc
+    return parsed
+
+
+def _commit_links(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("The asset or its tags changed while this request ran; try again.") from exc
+
+
+def _current_tag_ids(session: Session, asset_id: uuid.UUID) -> set[uuid.UUID]:
+    query = select(MediaAssetTag.tag_id).where(MediaAssetTag.media_asset_id == asset_id)
+    return set(session.execute(query).scalars())
+
+
+def _link(session: Session, asset_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]) -> None:
+    session.add_all(MediaAssetTag(media_asset_id=asset_id, tag_id=tag_id) for tag_id in tag_ids)
+
+
+def _unlink(session: Session, asset_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]) -> None:
+    ids = list(tag_ids)
+    if ids:
+        session.execute(
+            delete(MediaAssetTag).where(
+                col(MediaAssetTag.media_asset_id) == asset_id, col(MediaAssetTag.tag_id).in_(ids)
+            )
+        )
+
+
+def create_asset(
+    session: Session, *, caller: Principal, data: MediaAssetCreate, settings: Settings
+) -> MediaAssetPublic:
+    """A record with no file yet."""
+    name_extension = extension_of(data.file_name)
+    file_type = normalize_file_type(data.file_type) if data.file_type else name_extension
+    if data.file_type and name_extension and name_extension != file_type:
+        raise Invalid(
+            f"file_type {file_type} contradicts the extension {name_extension} of the file name."
+        )
+    check_allowed(file_type, settings.allowed_extensions)
+    uploaded_by = data.uploaded_by if data.uploaded_by is not None else caller.subject
+    if uploaded_by != caller.subject and Scope.ADMIN not in caller.scopes:
+        raise Forbidden("Only a token with the media:admin scope may name another uploader.")
+    tag_ids = _require_tags(session, data.tag_ids)
+    asset = MediaAsset(
+        file_name=data.file_name,
+        file_type=file_type,
+        content_type=content_type_for_extension(file_type),
+        uploaded_by=uploaded_by,
+    )
+    asset.created_at = asset.updated_at = asset.uploaded_at
+    session.add(asset)
+    session.flush()
+    _link(session, asset.id, tag_ids)
+    _commit_links(session)
+    return get_public_asset(session, asset.id)
+
+
+def _accept_file(upload: ReceivedUpload, settings: Settings) -> tuple[str, str, str]:
+    """Check an upload's name and bytes; return its file name, type and content type."""
+    try:
+        file_name = clean_file_name(upload.client_file_name)
+    except ValueError as exc:
+        raise body_error("file", f"The uploaded file needs a name: {exc}.") from exc
+    file_type = extension_of(file_name)
+    check_allowed(file_type, settings.allowed_extensions)
+    content_type = detect_content_type(
+        extension=file_type, head=upload.staged.head, path=upload.staged.path
+    )
+    return file_name, file_type, content_type
+
+
+def upload_new_asset(
+    session: Session,
+    storage: Storage,
+    *,
+    caller: Principal,
+    upload: ReceivedUpload,
+    settings: Settings,
+) -> MediaAssetPublic:
+    """A new asset from an uploaded file, uploaded by the caller."""
+    staged = upload.staged
+    try:
+        file_name, file_type, content_type = _accept_file(upload, settings)
+        tag_ids = _require_tags(session, _parse_form_tag_ids(upload.tag_ids))
+        key = storage.promote(staged, extension=file_type)
+    except BaseException:
+        discard_quietly(staged)
+        raise
+    try:
+        asset = MediaAsset(
+            file_name=file_name,
+            file_type=file_type,
+            content_type=content_type,
+            storage_location=key,
+            file_size_bytes=staged.size,
+            checksum_sha256=staged.sha256,
+            uploaded_by=caller.subject,
+        )
+        asset.created_at = asset.updated_at = asset.uploaded_at
+        session.add(asset)
+        session.flush()
+        _link(session, asset.id, tag_ids)
+        _commit_links(session)
+    except BaseException:
+        session.rollback()
+        storage.delete(key)
+        raise
+    return get_public_asset(session, asset.id)
+
+
+def replace_file(
+    session: Session,
+    storage: Storage,
+    *,
+    asset_id: uuid.UUID,
+    upload: ReceivedUpload,
+    settings: Settings,
+) -> MediaAssetPublic:
+    """New content for an existing asset; the old file goes once the commit succeeded."""
+    staged = upload.staged
+    try:
+        asset = get_asset(session, asset_id)
+        file_name, file_type, content_type = _accept_file(upload, settings)
+        key = storage.promote(staged, extension=file_type)
+    except BaseException:
+        discard_quietly(staged)
+        raise
+    old_key = asset.storage_location
+    try:
+        asset.file_name = file_name
+        asset.file_type = file_type
+        asset.content_type = content_type
+        asset.storage_location = key
+        asset.file_size_bytes = staged.size
+        asset.checksum_sha256 = staged.sha256
+        asset.updated_at = utc_now()
+        session.add(asset)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        storage.delete(key)
+        raise
+    if old_key:
+        storage.delete(old_key)
+    return get_public_asset(session, asset_id)
+
+
+def update_asset(
+    session: Session, *, asset_id: uuid.UUID, data: MediaAssetUpdate
+) -> MediaAssetPublic:
+    """Rename (the type stays with the content) and/or replace the whole tag set."""
+    asset = get_asset(session, asset_id)
+    changed = False
+    if data.file_name is not None and data.file_name != asset.file_name:
+        asset.file_name = data.file_name
+        changed = True
+    if data.tag_ids is not None:
+        wanted = set(_require_tags(session, data.tag_ids))
+        current = _current_tag_ids(session, asset_id)
+        _unlink(session, asset_id, current - wanted)
+        _link(session, asset_id, wanted - current)
+        changed = changed or wanted != current
+    if changed:
+        asset.updated_at = utc_now()
+        session.add(asset)
+    _commit_links(session)
+    return get_public_asset(session, asset_id)
+
+
+def add_tags(
+    session: Session, *, asset_id: uuid.UUID, tag_ids: list[uuid.UUID]
+) -> MediaAssetPublic:
+    asset = get_asset(session, asset_id)
+    wanted = _require_tags(session, tag_ids)
+    current = _current_tag_ids(session, asset_id)
+    missing = [tag_id for tag_id in wanted if tag_id not in current]
+    if missing:
+        _link(session, asset_id, missing)
+        asset.updated_at = utc_now()
+        session.add(asset)
+        _commit_links(session)
+    return get_public_asset(session, asset_id)
+
+
+def remove_tags(
+    session: Session, *, asset_id: uuid.UUID, tag_ids: list[uuid.UUID]
+) -> MediaAssetPublic:
+    asset = get_asset(session, asset_id)
+    unwanted = set(_require_tags(session, tag_ids)) & _current_tag_ids(session, asset_id)
+    if unwanted:
+        _unlink(session, asset_id, unwanted)
+        asset.updated_at = utc_now()
+        session.add(asset)
+        _commit_links(session)
+    return get_public_asset(session, asset_id)
+
+
+def delete_asset(session: Session, storage: Storage, *, asset_id: uuid.UUID) -> None:
+    asset = get_asset(session, asset_id)
+    key = asset.storage_location
+    session.delete(asset)
+    session.commit()
+    if key:
+        storage.delete(key)

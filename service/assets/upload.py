@@ -1,0 +1,192 @@
+"""Reading a multipart upload as it streams in, straight into a staging file.
+
+Starlette's form parser would spool the whole file before the route runs; this
+reads the body chunk by chunk, hashes and counts the file part as it arrives, and
+stops with 413 the moment it passes the size limit, so an oversized upload is
+never held in memory or kept on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from anyio import to_thread
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from service.errors import TooLarge
+from service.storage import StagedFile, StagingWriter, Storage
+
+FILE_FIELD = "file"
+TAG_IDS_FIELD = "tag_ids"
+# Everything but the file is small: a few tag ids. Bound it so fields cannot eat memory.
+MAX_FIELD_BYTES = 64 * 1024
+# Multipart framing around the file: boundaries, part headers and the tag id fields.
+ENVELOPE_ALLOWANCE = 1024 * 1024
+
+# The schema FastAPI cannot infer for a hand-parsed body, so /docs and clients see it.
+UPLOAD_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [FILE_FIELD],
+                    "properties": {
+                        FILE_FIELD: {"type": "string", "format": "binary"},
+                        TAG_IDS_FIELD: {
+                            "type": "array",
+                            "items": {"type": "string", "format": "uuid"},
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@dataclass
+class ReceivedUpload:
+    """The file of an upload, staged on disk, with the name the client gave it."""
+
+    staged: StagedFile
+    client_file_name: str
+    tag_ids: list[str] = field(default_factory=list)
+
+
+def body_error(field_name: str, message: str, *, kind: str = "value_error") -> RequestValidationError:
+    """A 422 in FastAPI's standard list shape, for a body that FastAPI did not parse."""
+    return RequestValidationError(
+        [{"type": kind, "loc": ("body", field_name), "msg": message, "input": None}]
+    )
+
+
+class _UploadCollector:
+    """The parser's callbacks: the file part goes to staging, small fields to memory."""
+
+    def __init__(self, storage: Storage, limit: int) -> None:
+        self._storage = storage
+        self._limit = limit
+        self._header_name = b""
+        self._header_value = b""
+        self._disposition = b""
+        self._part_name: str | None = None
+        self._part_buffer: bytearray | None = None
+        self._field_bytes = 0
+        self.writer: StagingWriter | None = None
+        self.file_name: str | None = None
+        self.file_done = False
+        self.fields: dict[str, list[str]] = {}
+
+    def callbacks(self) -> dict[str, Any]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value_data,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self._disposition = b""
+        self._part_name = None
+        self._part_buffer = None
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        if self._header_name.lower() == b"content-disposition":
+            self._disposition = self._header_value
+        self._header_name = b""
+        self._header_value = b""
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._disposition)
+        name = options.get(b"name")
+        if name is None:
+            raise body_error("multipart", "Every multipart part needs a Content-Disposition name.")
+        self._part_name = name.decode("utf-8", "replace")
+        if self._part_name == FILE_FIELD and b"filename" in options:
+            if self.writer is not None:
+                raise body_error(FILE_FIELD, "Send exactly one file per upload.")
+            self.file_name = options[b"filename"].decode("utf-8", "replace")
+            self.writer = self._storage.stage(limit=self._limit)
+        else:
+            self._part_buffer = bytearray()
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self._part_buffer is None:
+            assert self.writer is not None
+            self.writer.write(chunk)
+            return
+        self._field_bytes += len(chunk)
+        if self._field_bytes > MAX_FIELD_BYTES:
+            raise body_error("multipart", "The form fields besides the file are too large.")
+        self._part_buffer += chunk
+
+    def _part_end(self) -> None:
+        if self._part_buffer is None:
+            self.file_done = True
+            return
+        assert self._part_name is not None
+        value = bytes(self._part_buffer).decode("utf-8", "replace")
+        self.fields.setdefault(self._part_name, []).append(value)
+
+
+def _split_tag_ids(values: list[str]) -> list[str]:
+    # Repeated fields are the contract; a comma-separated single field is accepted too.
+    return [piece.strip() for value in values for piece in value.split(",") if piece.strip()]
+
+
+async def receive_upload(request: Request, storage: Storage, *, limit: int) -> ReceivedUpload:
+    """Parse a multipart/form-data body with one `file` part and optional `tag_ids` fields."""
+    content_type, params = parse_options_header(request.headers.get("content-type"))
+    boundary = params.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise body_error(FILE_FIELD, "The upload must be a multipart/form-data body with a file.")
+    declared_length = request.headers.get("content-length", "")
+    if declared_length.isdigit() and int(declared_length) > limit + ENVELOPE_ALLOWANCE:
+        raise TooLarge(f"The file is larger than the maximum upload size of {limit} bytes.")
+
+    collector = _UploadCollector(storage, limit)
+    parser = MultipartParser(boundary, collector.callbacks())
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                # Hashing and disk writes stay off the event loop.
+                await to_thread.run_sync(parser.write, chunk)
+        parser.finalize()
+    except MultipartParseError as exc:
+        _discard(collector)
+        raise body_error("multipart", f"The multipart body is malformed: {exc}.") from exc
+    except BaseException:
+        _discard(collector)
+        raise
+
+    if collector.writer is None or not collector.file_done:
+        _discard(collector)
+        raise body_error(FILE_FIELD, "Field required", kind="missing")
+    return ReceivedUpload(
+        staged=collector.writer.finish(),
+        client_file_name=collector.file_name or "",
+        tag_ids=_split_tag_ids(collector.fields.get(TAG_IDS_FIELD, [])),
+    )
+
+
+def _discard(collector: _UploadCollector) -> None:
+    if collector.writer is not None:
+        with contextlib.suppress(OSError):
+            collector.writer.discard()

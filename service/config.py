@@ -1,0 +1,78 @@
+"""Settings read from MEDIA_* environment variables, and the auth secret kept in the data dir."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_ALLOWED_TYPES = "jpg,jpeg,png,gif,pdf,doc,docx,xlsx,csv,svg"
+SECRET_FILE_NAME = "auth_secret"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; each field is read from `MEDIA_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDIA_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    auth_secret: str | None = None
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    allowed_types: str = DEFAULT_ALLOWED_TYPES
+
+    @field_validator("allowed_types")
+    @classmethod
+    def _types_not_empty(cls, value: str) -> str:
+        if not parse_type_list(value):
+            raise ValueError("MEDIA_ALLOWED_TYPES must name at least one file extension")
+        return value
+
+    @cached_property
+    def allowed_extensions(self) -> frozenset[str]:
+        """The allowed file types as normalised extensions with their dot (`.jpg`)."""
+        return frozenset(parse_type_list(self.allowed_types))
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'media.db').resolve()}"
+
+    def resolved_auth_secret(self, *, create: bool) -> str | None:
+        """MEDIA_AUTH_SECRET, else the secret kept in the data dir (created once when asked)."""
+        if self.auth_secret:
+            return self.auth_secret
+        path = self.data_dir / SECRET_FILE_NAME
+        if path.exists():
+            return path.read_text().strip() or None
+        if not create:
+            return None
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(48)
+        # O_EXCL: two processes starting at once must not overwrite each other's secret.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secret)
+        return secret
+
+
+def normalize_file_type(value: str) -> str:
+    """`JPG`, `jpg` and `.jpg` all become `.jpg`."""
+    cleaned = value.strip().lower().lstrip(".")
+    return f".{cleaned}" if cleaned else ""
+
+
+def parse_type_list(value: str) -> list[str]:
+    return [t for t in (normalize_file_type(part) for part in value.split(",")) if t]

@@ -1,0 +1,113 @@
+"""What a file really is: its type from the bytes where the format has a signature.
+
+Signatures are recognised by the `filetype` library; formats without one (CSV, SVG)
+are checked for being what their extension claims, so an HTML page named `.jpg`
+or `.csv` is refused. The client's declared content type is never trusted.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import zipfile
+from pathlib import Path
+
+import filetype
+
+from service.errors import Unsupported
+
+OOXML_TYPES = {
+    ".docx": (
+        "word/document.xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    ".xlsx": (
+        "xl/workbook.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+}
+# Extensions that name the same format as another one `filetype` knows.
+ALIASES = {".jpeg": ".jpg", ".jpe": ".jpg", ".tif": ".tiff"}
+# Legacy Office files share one container (OLE2 compound file); filetype names
+# the container by the application it guesses, which is not reliable for .doc.
+OLE2_EXTENSIONS = {".doc", ".xls", ".ppt"}
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<script)", re.IGNORECASE)
+SVG_ROOT = re.compile(rb"<svg[\s>]", re.IGNORECASE)
+MARKUP_TEXT_TYPES = {".html", ".htm", ".xml", ".svg"}
+
+
+def content_type_for_extension(extension: str) -> str:
+    """The media type an extension implies when there are no bytes to look at."""
+    if extension in OOXML_TYPES:
+        return OOXML_TYPES[extension][1]
+    guessed, _ = mimetypes.guess_type(f"file{extension}", strict=False)
+    return guessed or "application/octet-stream"
+
+
+def check_allowed(extension: str, allowed: frozenset[str]) -> None:
+    if extension not in allowed:
+        listed = ", ".join(sorted(allowed))
+        shown = extension or "no extension"
+        raise Unsupported(f"File type {shown} is not allowed; allowed types are: {listed}.")
+
+
+def _signature_extension(extension: str) -> str | None:
+    """The extension `filetype` would report for this format, if it has a signature."""
+    canonical = ALIASES.get(extension, extension)
+    known = {matcher.extension for matcher in filetype.types}
+    return canonical if canonical.lstrip(".") in known else None
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        return exc.start >= len(head) - 3
+    return True
+
+
+def _contradiction(extension: str) -> Unsupported:
+    return Unsupported(f"The file's content does not match its {extension} extension.")
+
+
+def detect_content_type(*, extension: str, head: bytes, path: Path) -> str:
+    """The media type of the file at `path` (first bytes in `head`), or 415 on a mismatch."""
+    if extension in OOXML_TYPES:
+        part, media_type = OOXML_TYPES[extension]
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise _contradiction(extension) from exc
+        if part not in names:
+            raise _contradiction(extension)
+        return media_type
+
+    guessed = filetype.guess(head)
+    if extension in OLE2_EXTENSIONS:
+        if not head.startswith(OLE2_MAGIC):
+            raise _contradiction(extension)
+        return content_type_for_extension(extension)
+
+    expected = _signature_extension(extension)
+    if expected is not None:
+        if guessed is None or f".{guessed.extension}" != expected:
+            raise _contradiction(extension)
+        return str(guessed.mime)
+
+    # No signature for this format: bytes that have another format's signature,
+    # or markup where the format is not markup, contradict the extension.
+    if guessed is not None:
+        raise _contradiction(extension)
+    if extension == ".svg":
+        if not _looks_like_text(head) or not SVG_ROOT.search(head):
+            raise _contradiction(extension)
+    elif extension not in MARKUP_TEXT_TYPES and _looks_like_text(head) and HTML_START.match(head):
+        raise _contradiction(extension)
+    elif extension in {".csv", ".txt"} and not _looks_like_text(head):
+        raise _contradiction(extension)
+    return content_type_for_extension(extension)

@@ -1,0 +1,57 @@
+"""Annotated dependency aliases shared by the routers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from service.auth import Principal, Scope, decode_token
+from service.config import Settings
+from service.db import session_scope
+from service.errors import Unauthenticated
+from service.storage import Storage
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT signed with MEDIA_AUTH_SECRET (HS256).")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    yield from session_scope(request.app.state.engine)
+
+
+def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("A bearer token is required in the Authorization header.")
+    secret: str = request.app.state.auth_secret
+    return decode_token(credentials.credentials, secret=secret)
+
+
+def _requiring(scope: Scope) -> object:
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.require(scope)
+        return principal
+
+    return Depends(dependency)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+Reader = Annotated[Principal, _requiring(Scope.READ)]
+Writer = Annotated[Principal, _requiring(Scope.WRITE)]

@@ -1,0 +1,67 @@
+"""Domain errors raised below the routes, and the one handler that maps them to HTTP."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+class DomainError(Exception):
+    """An error whose message is a sentence fit to show the API user."""
+
+    status_code = 400
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class Invalid(DomainError):
+    """A well-formed request whose content breaks a rule (unknown tag ids, an empty name)."""
+
+    status_code = 422
+
+
+class TooLarge(DomainError):
+    status_code = 413
+
+
+class Unsupported(DomainError):
+    status_code = 415
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+async def _handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _handle_domain_error)
+
+
+# Shown in the OpenAPI schema of the routes that can answer them.
+ERROR_RESPONSE = {"description": "Error", "content": {"application/json": {"example": {"detail": "…"}}}}
+
+
+def is_constraint_violation(exc: Exception, *, constraint: str, column: str) -> bool:
+    """Whether an IntegrityError names `constraint` (PostgreSQL) or `column` (SQLite's wording)."""
+    message = str(getattr(exc, "orig", exc))
+    return constraint in message or column in message

@@ -1,0 +1,100 @@
+"""SQLModel tables: the canonical records of assets, tags and the links between them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import DateTime as SADateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+TAG_NAME_UNIQUE = "uq_tag_name_key"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC on the way in and out, whatever the dialect stores.
+
+    SQLite has no time zones: without this, values would come back naive.
+    """
+
+    impl = SADateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _timestamp_column(*, index: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=False, index=index)
+
+
+def tag_name_key(name: str) -> str:
+    """The form in which tag names must be unique: trimmed and case-folded."""
+    return name.strip().casefold()
+
+
+class MediaAsset(SQLModel, table=True):
+    __tablename__ = "media_asset"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    file_name: str = Field(sa_column=Column(String(255), nullable=False))
+    file_type: str = Field(sa_column=Column(String(32), nullable=False))
+    content_type: str = Field(sa_column=Column(String(255), nullable=False))
+    storage_location: str | None = Field(default=None, sa_column=Column(String(255)))
+    file_size_bytes: int = Field(default=0)
+    checksum_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    uploaded_by: str = Field(sa_column=Column(String(255), nullable=False, index=True))
+    uploaded_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column(index=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tag"
+    __table_args__ = (UniqueConstraint("name_key", name=TAG_NAME_UNIQUE),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    # Uniqueness lives in the database on this derived column, so two concurrent
+    # creates of `Leather` and ` leather ` cannot both succeed on any dialect.
+    name_key: str = Field(sa_column=Column(String(400), nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(String(2000)))
+    color: str | None = Field(default=None, sa_column=Column(String(7)))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class MediaAssetTag(SQLModel, table=True):
+    __tablename__ = "media_asset_tag"
+    __table_args__ = (Index("ix_media_asset_tag_tag_id", "tag_id"),)
+
+    media_asset_id: uuid.UUID = Field(
+        sa_column=Column(
+            Uuid(),
+            ForeignKey("media_asset.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+        )
+    )
+    tag_id: uuid.UUID = Field(
+        sa_column=Column(Uuid(), ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, nullable=False)
+    )

@@ -1,0 +1,1 @@
+"""Tags: coloured labels that assets carry."""

@@ -1,0 +1,69 @@
+"""Request and response shapes for tags."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+COLOR_PATTERN = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+MAX_TAG_NAME = 100
+
+
+def _clean_name(value: str) -> str:
+    name = value.strip()
+    if not name:
+        raise ValueError("Tag name must not be empty")
+    if len(name) > MAX_TAG_NAME:
+        raise ValueError(f"Tag name must be at most {MAX_TAG_NAME} characters after trimming")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise ValueError("Tag name must not contain control characters")
+    return name
+
+
+def _check_color(value: str | None) -> str | None:
+    if value is not None and not COLOR_PATTERN.fullmatch(value):
+        raise ValueError("Color must be a #RGB or #RRGGBB hex value")
+    return value
+
+
+TagName = Annotated[str, AfterValidator(_clean_name)]
+TagColor = Annotated[str | None, AfterValidator(_check_color)]
+TagDescription = Annotated[str | None, Field(max_length=2000)]
+
+
+class TagCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: TagName
+    description: TagDescription = None
+    color: TagColor = None
+
+
+class TagUpdate(BaseModel):
+    """Any of the three fields; `description` and `color` may be set to null to clear them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: TagName | None = None
+    description: TagDescription = None
+    color: TagColor = None
+
+    @model_validator(mode="after")
+    def _name_not_null(self) -> TagUpdate:
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("Tag name cannot be null")
+        return self
+
+
+class TagPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    color: str | None
+    created_at: datetime
+    updated_at: datetime
+    asset_count: int

@@ -1,0 +1,172 @@
+"""Tag rules and queries; each write function commits once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from service.errors import Conflict, NotFound, is_constraint_violation
+from service.models import TAG_NAME_UNIQUE, MediaAssetTag, Tag, tag_name_key, utc_now
+from service.pagination import Page, SortDirection
+from service.tags.schemas import TagCreate, TagPublic, TagUpdate
+
+
+class TagSort(StrEnum):
+    NAME = "name"
+    CREATED_AT = "created_at"
+    ASSET_COUNT = "asset_count"
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _asset_count_subquery() -> ColumnElement[int]:
+    return (
+        select(func.count())
+        .where(MediaAssetTag.tag_id == Tag.id)
+        .correlate(Tag)
+        .scalar_subquery()
+    )
+
+
+def asset_counts(session: Session, tag_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """How many assets carry each of `tag_ids` (missing ids count 0)."""
+    ids = list(set(tag_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(MediaAssetTag.tag_id, func.count())
+        .where(col(MediaAssetTag.tag_id).in_(ids))
+        .group_by(col(MediaAssetTag.tag_id))
+    ).all()
+    counts = {tag_id: 0 for tag_id in ids}
+    counts.update({tag_id: count for tag_id, count in rows})
+    return counts
+
+
+def to_public(tag: Tag, asset_count: int) -> TagPublic:
+    return TagPublic(
+        id=tag.id,
+        name=tag.name,
+        description=tag.description,
+        color=tag.color,
+        created_at=tag.created_at,
+        updated_at=tag.updated_at,
+        asset_count=asset_count,
+    )
+
+
+def public_tags(session: Session, tags: Sequence[Tag]) -> list[TagPublic]:
+    counts = asset_counts(session, (tag.id for tag in tags))
+    return [to_public(tag, counts.get(tag.id, 0)) for tag in tags]
+
+
+def get_tag(session: Session, tag_id: uuid.UUID) -> Tag:
+    tag = session.get(Tag, tag_id)
+    if tag is None:
+        raise NotFound(f"Tag {tag_id} does not exist.")
+    return tag
+
+
+def get_public_tag(session: Session, tag_id: uuid.UUID) -> TagPublic:
+    tag = get_tag(session, tag_id)
+    return to_public(tag, asset_counts(session, [tag.id])[tag.id])
+
+
+def _commit_tag(session: Session, tag: Tag) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        if is_constraint_violation(exc, constraint=TAG_NAME_UNIQUE, column="tag.name_key"):
+            raise Conflict(f"A tag named {tag.name!r} already exists.") from exc
+        raise
+
+
+def create_tag(session: Session, *, data: TagCreate) -> TagPublic:
+    tag = Tag(
+        name=data.name,
+        name_key=tag_name_key(data.name),
+        description=data.description,
+        color=data.color,
+    )
+    tag.updated_at = tag.created_at
+    session.add(tag)
+    _commit_tag(session, tag)
+    return to_public(tag, 0)
+
+
+def update_tag(session: Session, *, tag_id: uuid.UUID, data: TagUpdate) -> TagPublic:
+    tag = get_tag(session, tag_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "name" in changes:
+        tag.name = changes["name"]
+        tag.name_key = tag_name_key(tag.name)
+    if "description" in changes:
+        tag.description = changes["description"]
+    if "color" in changes:
+        tag.color = changes["color"]
+    tag.updated_at = utc_now()
+    session.add(tag)
+    _commit_tag(session, tag)
+    return get_public_tag(session, tag_id)
+
+
+def delete_tag(session: Session, *, tag_id: uuid.UUID) -> None:
+    tag = get_tag(session, tag_id)
+    session.delete(tag)
+    session.commit()
+
+
+def tag_asset_count(session: Session, *, tag_id: uuid.UUID) -> int:
+    get_tag(session, tag_id)
+    return asset_counts(session, [tag_id])[tag_id]
+
+
+def list_tags(
+    session: Session,
+    *,
+    skip: int,
+    limit: int,
+    sort_by: TagSort,
+    sort_dir: SortDirection,
+    name: str | None,
+    search: str | None,
+) -> Page[TagPublic]:
+    conditions: list[ColumnElement[bool]] = []
+    if name:
+        pattern = f"%{_like_escape(tag_name_key(name))}%"
+        conditions.append(col(Tag.name_key).like(pattern, escape="\\"))
+    if search:
+        # Every word must appear in the name or the description.
+        for word in search.split():
+            pattern = f"%{_like_escape(word.casefold())}%"
+            conditions.append(
+                or_(
+                    col(Tag.name_key).like(pattern, escape="\\"),
+                    func.lower(col(Tag.description)).like(pattern, escape="\\"),
+                )
+            )
+    count = _asset_count_subquery().label("asset_count")
+    sort_column: ColumnElement[object] = {
+        TagSort.NAME: col(Tag.name_key),
+        TagSort.CREATED_AT: col(Tag.created_at),
+        TagSort.ASSET_COUNT: count,
+    }[sort_by]
+    descending = sort_dir is SortDirection.DESC
+    order = [
+        sort_column.desc() if descending else sort_column.asc(),
+        col(Tag.id).desc() if descending else col(Tag.id).asc(),
+    ]
+    total = session.execute(select(func.count()).select_from(Tag).where(*conditions)).scalar_one()
+    rows = session.execute(
+        select(Tag, count).where(*conditions).order_by(*order).offset(skip).limit(limit)
+    ).all()
+    items = [to_public(tag, asset_count) for tag, asset_count in rows]
+    return Page[TagPublic](items=items, total=total, skip=skip, limit=limit)
