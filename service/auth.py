@@ -48,9 +48,7 @@ def effective_scopes(scope_claim: str) -> frozenset[Scope]:
 def decode_token(token: str, *, secret: str) -> Principal:
     """Verify signature and expiry and read the claims; 401 for anything wrong."""
     try:
-        claims = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["sub"]}
-        )
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub"]})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("The bearer token has expired.") from exc
     except jwt.InvalidTokenError as exc:

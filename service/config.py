@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ALLOWED_TYPES = "jpg,jpeg,png,gif,pdf,doc,docx,xlsx,csv,svg"
-SECRET_FILE_NAME = "auth_secret"
+SECRET_FILE_NAME = "auth_secret"  # noqa: S105  (a file name, not a secret)
 
 
 class Settings(BaseSettings):

@@ -106,8 +106,10 @@ def detect_content_type(*, extension: str, head: bytes, path: Path) -> str:
     if extension == ".svg":
         if not _looks_like_text(head) or not SVG_ROOT.search(head):
             raise _contradiction(extension)
-    elif extension not in MARKUP_TEXT_TYPES and _looks_like_text(head) and HTML_START.match(head):
+        return content_type_for_extension(extension)
+    is_text = _looks_like_text(head)
+    if extension in {".csv", ".txt"} and not is_text:
         raise _contradiction(extension)
-    elif extension in {".csv", ".txt"} and not _looks_like_text(head):
+    if extension not in MARKUP_TEXT_TYPES and is_text and HTML_START.match(head):
         raise _contradiction(extension)
     return content_type_for_extension(extension)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -9,8 +11,8 @@ from fastapi.responses import JSONResponse
 class DomainError(Exception):
     """An error whose message is a sentence fit to show the API user."""
 
-    status_code = 400
-    headers: dict[str, str] | None = None
+    status_code: ClassVar[int] = 400
+    headers: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -41,7 +43,7 @@ class Unsupported(DomainError):
 
 class Unauthenticated(DomainError):
     status_code = 401
-    headers = {"WWW-Authenticate": "Bearer"}
+    headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(DomainError):
@@ -57,8 +59,13 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _handle_domain_error)
 
 
-# Shown in the OpenAPI schema of the routes that can answer them.
-ERROR_RESPONSE = {"description": "Error", "content": {"application/json": {"example": {"detail": "…"}}}}
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` entry for the error statuses a route can answer."""
+    body: dict[str, Any] = {
+        "description": "Error",
+        "content": {"application/json": {"example": {"detail": "A sentence on what is wrong."}}},
+    }
+    return {code: body for code in status_codes}
 
 
 def is_constraint_violation(exc: Exception, *, constraint: str, column: str) -> bool:

@@ -96,5 +96,7 @@ class MediaAssetTag(SQLModel, table=True):
         )
     )
     tag_id: uuid.UUID = Field(
-        sa_column=Column(Uuid(), ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, nullable=False)
+        sa_column=Column(
+            Uuid(), ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
     )

@@ -11,9 +11,7 @@ from pydantic import BaseModel
 MAX_PAGE_SIZE = 1000
 
 Skip = Annotated[int, Query(ge=0, description="How many items to skip.")]
-Limit = Annotated[
-    int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size, 1 to 1000.")
-]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Page size, 1 to 1000.")]
 
 
 class SortDirection(StrEnum):

@@ -15,9 +15,7 @@ from service.models import MediaAsset
 
 def content_disposition(file_name: str) -> str:
     """`attachment` with an ASCII `filename` and, for any other name, RFC 5987 `filename*`."""
-    ascii_name = (
-        unicodedata.normalize("NFKD", file_name).encode("ascii", "ignore").decode("ascii")
-    )
+    ascii_name = unicodedata.normalize("NFKD", file_name).encode("ascii", "ignore").decode("ascii")
     ascii_name = "".join(ch if ch.isprintable() and ch not in '"\\' else "_" for ch in ascii_name)
     if not ascii_name.strip(" ._"):
         ascii_name = f"download{Path(file_name).suffix if Path(file_name).suffix.isascii() else ''}"

@@ -13,15 +13,13 @@ from service.assets.download import file_response
 from service.assets.schemas import MediaAssetCreate, MediaAssetPublic, MediaAssetUpdate, TagIdsBody
 from service.assets.upload import UPLOAD_OPENAPI, receive_upload
 from service.deps import Reader, SessionDep, SettingsDep, StorageDep, Writer
-from service.errors import ERROR_RESPONSE, NotFound
+from service.errors import NotFound, error_responses
 
 router = APIRouter(
     prefix="/api/media-assets",
     tags=["media assets"],
-    responses={401: ERROR_RESPONSE, 403: ERROR_RESPONSE},
+    responses=error_responses(401, 403),
 )
-_NOT_FOUND = {404: ERROR_RESPONSE}
-_UPLOAD_ERRORS = {413: ERROR_RESPONSE, 415: ERROR_RESPONSE}
 
 TagIdsPayload = Annotated[
     TagIdsBody | list[uuid.UUID],
@@ -33,7 +31,7 @@ def _ids(payload: TagIdsBody | list[uuid.UUID]) -> list[uuid.UUID]:
     return payload.tag_ids if isinstance(payload, TagIdsBody) else payload
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses={415: ERROR_RESPONSE})
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(415))
 def create_asset(
     session: SessionDep, settings: SettingsDep, caller: Writer, data: MediaAssetCreate
 ) -> MediaAssetPublic:
@@ -46,7 +44,7 @@ def create_asset(
     status_code=status.HTTP_201_CREATED,
     response_model=MediaAssetPublic,
     openapi_extra=UPLOAD_OPENAPI,
-    responses=_UPLOAD_ERRORS,
+    responses=error_responses(413, 415, 422),
 )
 async def upload_asset(
     request: Request,
@@ -67,7 +65,7 @@ async def upload_asset(
     )
 
 
-@router.get("/{asset_id}", responses=_NOT_FOUND)
+@router.get("/{asset_id}", responses=error_responses(404))
 def get_asset(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> MediaAssetPublic:
     """Get one asset with its tags."""
     return service.get_public_asset(session, asset_id)
@@ -77,11 +75,10 @@ def get_asset(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> Medi
     "/{asset_id}/download",
     response_class=Response,
     responses={
-        **_NOT_FOUND,
+        **error_responses(404, 416),
         200: {"description": "The file's bytes", "content": {"application/octet-stream": {}}},
         206: {"description": "The requested byte range"},
         304: {"description": "Not modified (If-None-Match)"},
-        416: ERROR_RESPONSE,
     },
 )
 def download_asset(
@@ -99,7 +96,7 @@ def download_asset(
     return file_response(request, asset, path)
 
 
-@router.put("/{asset_id}", responses={**_NOT_FOUND, 409: ERROR_RESPONSE})
+@router.put("/{asset_id}", responses=error_responses(404, 409))
 def update_asset(
     session: SessionDep, _caller: Writer, asset_id: uuid.UUID, data: MediaAssetUpdate
 ) -> MediaAssetPublic:
@@ -111,7 +108,7 @@ def update_asset(
     "/{asset_id}/upload",
     response_model=MediaAssetPublic,
     openapi_extra=UPLOAD_OPENAPI,
-    responses={**_NOT_FOUND, **_UPLOAD_ERRORS},
+    responses=error_responses(404, 413, 415, 422),
 )
 async def replace_asset_file(
     request: Request,
@@ -135,7 +132,9 @@ async def replace_asset_file(
     )
 
 
-@router.delete("/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
+@router.delete(
+    "/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
+)
 def delete_asset(
     session: SessionDep, storage: StorageDep, _caller: Writer, asset_id: uuid.UUID
 ) -> Response:
@@ -144,7 +143,7 @@ def delete_asset(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{asset_id}/tags", responses={**_NOT_FOUND, 409: ERROR_RESPONSE})
+@router.post("/{asset_id}/tags", responses=error_responses(404, 409))
 def add_asset_tags(
     session: SessionDep, _caller: Writer, asset_id: uuid.UUID, payload: TagIdsPayload
 ) -> MediaAssetPublic:
@@ -152,7 +151,7 @@ def add_asset_tags(
     return service.add_tags(session, asset_id=asset_id, tag_ids=_ids(payload))
 
 
-@router.delete("/{asset_id}/tags", responses={**_NOT_FOUND, 409: ERROR_RESPONSE})
+@router.delete("/{asset_id}/tags", responses=error_responses(404, 409))
 def remove_asset_tags(
     session: SessionDep, _caller: Writer, asset_id: uuid.UUID, payload: TagIdsPayload
 ) -> MediaAssetPublic:

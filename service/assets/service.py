@@ -47,7 +47,7 @@ def _tags_by_asset(session: Session, asset_ids: Sequence[uuid.UUID]) -> dict[uui
     if not asset_ids:
         return grouped
     rows = session.execute(
-        select(MediaAssetTag.media_asset_id, Tag)
+        select(col(MediaAssetTag.media_asset_id), Tag)
         .join(Tag, col(Tag.id) == col(MediaAssetTag.tag_id))
         .where(col(MediaAssetTag.media_asset_id).in_(asset_ids))
         .order_by(col(Tag.name_key), col(Tag.id))
@@ -90,7 +90,7 @@ def _require_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> list[uuid.U
     wanted = list(dict.fromkeys(tag_ids))
     if not wanted:
         return []
-    found = set(session.execute(select(Tag.id).where(col(Tag.id).in_(wanted))).scalars())
+    found = set(session.execute(select(col(Tag.id)).where(col(Tag.id).in_(wanted))).scalars())
     unknown = [str(tag_id) for tag_id in wanted if tag_id not in found]
     if unknown:
         raise Invalid(f"These tag ids name no tag: {', '.join(unknown)}.")
@@ -116,7 +116,7 @@ def _commit_links(session: Session) -> None:
 
 
 def _current_tag_ids(session: Session, asset_id: uuid.UUID) -> set[uuid.UUID]:
-    query = select(MediaAssetTag.tag_id).where(MediaAssetTag.media_asset_id == asset_id)
+    query = select(col(MediaAssetTag.tag_id)).where(col(MediaAssetTag.media_asset_id) == asset_id)
     return set(session.execute(query).scalars())
 
 

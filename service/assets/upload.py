@@ -60,7 +60,9 @@ class ReceivedUpload:
     tag_ids: list[str] = field(default_factory=list)
 
 
-def body_error(field_name: str, message: str, *, kind: str = "value_error") -> RequestValidationError:
+def body_error(
+    field_name: str, message: str, *, kind: str = "value_error"
+) -> RequestValidationError:
     """A 422 in FastAPI's standard list shape, for a body that FastAPI did not parse."""
     return RequestValidationError(
         [{"type": kind, "loc": ("body", field_name), "msg": message, "input": None}]
@@ -162,7 +164,7 @@ async def receive_upload(request: Request, storage: Storage, *, limit: int) -> R
         raise TooLarge(f"The file is larger than the maximum upload size of {limit} bytes.")
 
     collector = _UploadCollector(storage, limit)
-    parser = MultipartParser(boundary, collector.callbacks())
+    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
             if chunk:

@@ -8,13 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from service.deps import Reader, SessionDep, Writer
-from service.errors import ERROR_RESPONSE
+from service.errors import error_responses
 from service.pagination import Limit, Page, Skip, SortDirection
 from service.tags import service
 from service.tags.schemas import TagCreate, TagPublic, TagUpdate
 
-router = APIRouter(prefix="/api/tags", tags=["tags"], responses={401: ERROR_RESPONSE, 403: ERROR_RESPONSE})
-_NOT_FOUND = {404: ERROR_RESPONSE}
+router = APIRouter(prefix="/api/tags", tags=["tags"], responses=error_responses(401, 403))
 
 
 @router.get("", response_model=Page[TagPublic])
@@ -26,40 +25,50 @@ def list_tags(
     sort_by: service.TagSort = service.TagSort.NAME,
     sort_dir: SortDirection = SortDirection.ASC,
     name: Annotated[str | None, Query(description="Case-insensitive part of the name.")] = None,
-    search: Annotated[str | None, Query(description="Words to find in name or description.")] = None,
+    search: Annotated[
+        str | None, Query(description="Words to find in name or description.")
+    ] = None,
 ) -> Page[TagPublic]:
     """List tags with their asset counts."""
     return service.list_tags(
-        session, skip=skip, limit=limit, sort_by=sort_by, sort_dir=sort_dir, name=name, search=search
+        session,
+        skip=skip,
+        limit=limit,
+        sort_by=sort_by,
+        sort_dir=sort_dir,
+        name=name,
+        search=search,
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses={409: ERROR_RESPONSE})
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(409))
 def create_tag(session: SessionDep, _caller: Writer, data: TagCreate) -> TagPublic:
     """Create a tag; its name is unique case-insensitively."""
     return service.create_tag(session, data=data)
 
 
-@router.get("/{tag_id}", responses=_NOT_FOUND)
+@router.get("/{tag_id}", responses=error_responses(404))
 def get_tag(session: SessionDep, _caller: Reader, tag_id: uuid.UUID) -> TagPublic:
     """Get one tag."""
     return service.get_public_tag(session, tag_id)
 
 
-@router.put("/{tag_id}", responses={**_NOT_FOUND, 409: ERROR_RESPONSE})
-def update_tag(session: SessionDep, _caller: Writer, tag_id: uuid.UUID, data: TagUpdate) -> TagPublic:
+@router.put("/{tag_id}", responses=error_responses(404, 409))
+def update_tag(
+    session: SessionDep, _caller: Writer, tag_id: uuid.UUID, data: TagUpdate
+) -> TagPublic:
     """Rename, describe or recolour a tag."""
     return service.update_tag(session, tag_id=tag_id, data=data)
 
 
-@router.delete("/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
+@router.delete("/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
 def delete_tag(session: SessionDep, _caller: Writer, tag_id: uuid.UUID) -> Response:
     """Delete a tag and its links to assets."""
     service.delete_tag(session, tag_id=tag_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{tag_id}/count", responses=_NOT_FOUND)
+@router.get("/{tag_id}/count", responses=error_responses(404))
 def count_tag_assets(session: SessionDep, _caller: Reader, tag_id: uuid.UUID) -> int:
     """How many assets carry the tag, as a bare integer."""
     return service.tag_asset_count(session, tag_id=tag_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -29,7 +30,7 @@ def _like_escape(text: str) -> str:
 def _asset_count_subquery() -> ColumnElement[int]:
     return (
         select(func.count())
-        .where(MediaAssetTag.tag_id == Tag.id)
+        .where(col(MediaAssetTag.tag_id) == col(Tag.id))
         .correlate(Tag)
         .scalar_subquery()
     )
@@ -41,7 +42,7 @@ def asset_counts(session: Session, tag_ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     if not ids:
         return {}
     rows = session.execute(
-        select(MediaAssetTag.tag_id, func.count())
+        select(col(MediaAssetTag.tag_id), func.count())
         .where(col(MediaAssetTag.tag_id).in_(ids))
         .group_by(col(MediaAssetTag.tag_id))
     ).all()
@@ -154,7 +155,7 @@ def list_tags(
                 )
             )
     count = _asset_count_subquery().label("asset_count")
-    sort_column: ColumnElement[object] = {
+    sort_column: Any = {
         TagSort.NAME: col(Tag.name_key),
         TagSort.CREATED_AT: col(Tag.created_at),
         TagSort.ASSET_COUNT: count,

@@ -1,0 +1,1 @@
+"""Everything about the search index: documents, engines, the outbox worker and upkeep."""
