@@ -8,11 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlmodel import Session
 
+from indexer import outbox
+from indexer.engines import open_engine
+from indexer.engines.base import EngineUnavailable
+from indexer.worker import IndexerWorker
 from service.assets.routes import router as assets_router
 from service.config import Settings
 from service.db import create_schema, make_engine
 from service.errors import install_error_handlers
+from service.models import utc_now
+from service.search.routes import router as search_router
 from service.storage import LocalStorage
 from service.tags.routes import router as tags_router
 
@@ -29,9 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.storage = LocalStorage(settings.files_dir)
         app.state.auth_secret = settings.resolved_auth_secret(create=True)
+        app.state.search = open_engine(settings)
+        app.state.indexer = IndexerWorker(engine, app.state.search)
+        if settings.run_indexer:
+            app.state.indexer.start()
         try:
             yield
         finally:
+            app.state.indexer.stop()
+            app.state.search.close()
             engine.dispose()
 
     app = FastAPI(
@@ -42,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    app.include_router(search_router)
     app.include_router(assets_router)
     app.include_router(tags_router)
 
@@ -52,18 +66,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     def readyz(request: Request) -> JSONResponse:
-        """Readiness: the database answers."""
+        """Readiness: the database and the search engine answer; the indexer's lag."""
+        state = request.app.state
         checks: dict[str, str] = {}
+        index_lag: dict[str, object] = {}
         try:
-            with request.app.state.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with Session(state.engine) as session:
+                session.execute(text("SELECT 1"))
+                lag = outbox.lag(session)
             checks["database"] = "ok"
+            oldest = (utc_now() - lag.oldest).total_seconds() if lag.oldest else 0.0
+            index_lag = {"pending": lag.pending, "oldest_seconds": round(oldest, 3)}
         except Exception as exc:  # any failure means not ready; the reason is reported
             checks["database"] = f"error: {exc.__class__.__name__}"
+        try:
+            state.search.ping()
+            checks["search"] = "ok"
+        except EngineUnavailable as exc:
+            checks["search"] = f"error: {exc}"
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        body = {
+            "status": "ready" if ready else "not ready",
+            "checks": checks,
+            "search_engine": state.search.name,
+            "index_lag": index_lag,
+            "indexer_error": state.indexer.last_error,
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return app

@@ -1,12 +1,18 @@
-"""The `media-assets` command: serve the API, or print a token."""
+"""The `media-assets` command: serve the API, print a token, run or maintain the indexer."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from service.auth import issue_token
 from service.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from indexer.engines.base import SearchEngine
 
 DEFAULT_SCOPE = "media:read media:write"
 
@@ -37,6 +43,65 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _open_index(settings: Settings) -> tuple[Engine, SearchEngine]:
+    from indexer.engines import open_engine
+    from service.db import create_schema, make_engine
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_engine(settings.resolved_database_url)
+    create_schema(db)
+    return db, open_engine(settings)
+
+
+def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from indexer.worker import IndexerWorker
+
+    db, engine = _open_index(settings)
+    worker = IndexerWorker(db, engine)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    worker.start()
+    print(f"Indexer running on the {engine.name} engine; Ctrl-C stops it.", flush=True)
+    stopped.wait()
+    worker.stop()
+    return 0
+
+
+def _reindex(_args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.maintenance import reindex
+
+    db, engine = _open_index(settings)
+    drift = reindex(db, engine)
+    print(
+        f"Rebuilt the {engine.name} index and swapped it in; "
+        f"{drift.total} assets that changed meanwhile are queued for the indexer."
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from indexer.maintenance import find_drift, queue_repair
+
+    db, engine = _open_index(settings)
+    drift = find_drift(db, engine)
+    for label, ids in (
+        ("missing", drift.missing),
+        ("stale", drift.stale),
+        ("orphan", drift.orphans),
+    ):
+        print(f"{label}: {len(ids)}")
+        for asset_id in ids[:20]:
+            print(f"  {asset_id}")
+    if drift.total and args.repair:
+        queue_repair(db, drift)
+        print(f"Queued {drift.total} assets for the indexer to repair.")
+    return 1 if drift.total else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="media-assets", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--scope", default=DEFAULT_SCOPE, help=f'default "{DEFAULT_SCOPE}"')
     token.add_argument("--ttl", type=int, default=None, help="seconds until it expires")
     token.set_defaults(handler=_token)
+
+    commands.add_parser("indexer", help="run the indexer alone").set_defaults(handler=_indexer)
+    commands.add_parser(
+        "reindex", help="rebuild the search index from the database and swap it in"
+    ).set_defaults(handler=_reindex)
+    check = commands.add_parser("check", help="compare the index with the database")
+    check.add_argument("--repair", action="store_true", help="queue drifted assets for reindexing")
+    check.set_defaults(handler=_check)
     return parser
 
 

@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,12 @@ class Settings(BaseSettings):
     auth_secret: str | None = None
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     allowed_types: str = DEFAULT_ALLOWED_TYPES
+    search_engine: Literal["embedded", "meilisearch"] = "embedded"
+    index_wait_ms: int = Field(default=5000, ge=0)
+    run_indexer: bool = True
+    meilisearch_url: str = "http://127.0.0.1:7700"
+    meilisearch_api_key: str | None = None
+    meilisearch_index: str = "media_assets"
 
     @field_validator("allowed_types")
     @classmethod
@@ -40,6 +47,10 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.data_dir / "files"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
 
     @property
     def resolved_database_url(self) -> str:

@@ -100,3 +100,16 @@ class MediaAssetTag(SQLModel, table=True):
             Uuid(), ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, nullable=False
         )
     )
+
+
+class IndexOutbox(SQLModel, table=True):
+    """An asset whose search document must be rebuilt, written in the same transaction
+    as the change that made it stale. The indexer deletes a row once applied."""
+
+    __tablename__ = "index_outbox"
+    # AUTOINCREMENT: ids never go back, so "every row up to id N is applied" stays true.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    asset_id: uuid.UUID = Field(sa_column=Column(Uuid(), nullable=False, index=True))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())

@@ -12,6 +12,7 @@ from service.assets import service
 from service.assets.download import file_response
 from service.assets.schemas import MediaAssetCreate, MediaAssetPublic, MediaAssetUpdate, TagIdsBody
 from service.assets.upload import UPLOAD_OPENAPI, receive_upload
+from service.consistency import await_index
 from service.deps import Reader, SessionDep, SettingsDep, StorageDep, Writer
 from service.errors import NotFound, error_responses
 
@@ -33,10 +34,17 @@ def _ids(payload: TagIdsBody | list[uuid.UUID]) -> list[uuid.UUID]:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(415))
 def create_asset(
-    session: SessionDep, settings: SettingsDep, caller: Writer, data: MediaAssetCreate
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Writer,
+    data: MediaAssetCreate,
 ) -> MediaAssetPublic:
     """Create a record that has no file yet."""
-    return service.create_asset(session, caller=caller, data=data, settings=settings)
+    asset = service.create_asset(session, caller=caller, data=data, settings=settings)
+    await_index(request, response, session)
+    return asset
 
 
 @router.post(
@@ -48,6 +56,7 @@ def create_asset(
 )
 async def upload_asset(
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -55,7 +64,7 @@ async def upload_asset(
 ) -> MediaAssetPublic:
     """Upload a file as a new asset (multipart `file`, repeated `tag_ids`)."""
     upload = await receive_upload(request, storage, limit=settings.max_upload_bytes)
-    return await run_in_threadpool(
+    asset = await run_in_threadpool(
         service.upload_new_asset,
         session,
         storage,
@@ -63,6 +72,8 @@ async def upload_asset(
         upload=upload,
         settings=settings,
     )
+    await run_in_threadpool(await_index, request, response, session)
+    return asset
 
 
 @router.get("/{asset_id}", responses=error_responses(404))
@@ -98,10 +109,17 @@ def download_asset(
 
 @router.put("/{asset_id}", responses=error_responses(404, 409))
 def update_asset(
-    session: SessionDep, _caller: Writer, asset_id: uuid.UUID, data: MediaAssetUpdate
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _caller: Writer,
+    asset_id: uuid.UUID,
+    data: MediaAssetUpdate,
 ) -> MediaAssetPublic:
     """Rename the asset and/or replace its whole tag set."""
-    return service.update_asset(session, asset_id=asset_id, data=data)
+    asset = service.update_asset(session, asset_id=asset_id, data=data)
+    await_index(request, response, session)
+    return asset
 
 
 @router.post(
@@ -112,6 +130,7 @@ def update_asset(
 )
 async def replace_asset_file(
     request: Request,
+    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     storage: StorageDep,
@@ -122,7 +141,7 @@ async def replace_asset_file(
     # Fail fast on an unknown id before receiving a possibly large body.
     await run_in_threadpool(service.get_asset, session, asset_id)
     upload = await receive_upload(request, storage, limit=settings.max_upload_bytes)
-    return await run_in_threadpool(
+    asset = await run_in_threadpool(
         service.replace_file,
         session,
         storage,
@@ -130,30 +149,52 @@ async def replace_asset_file(
         upload=upload,
         settings=settings,
     )
+    await run_in_threadpool(await_index, request, response, session)
+    return asset
 
 
 @router.delete(
     "/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
 )
 def delete_asset(
-    session: SessionDep, storage: StorageDep, _caller: Writer, asset_id: uuid.UUID
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    _caller: Writer,
+    asset_id: uuid.UUID,
 ) -> Response:
     """Delete the asset, its tag links and its file."""
     service.delete_asset(session, storage, asset_id=asset_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    await_index(request, response, session)
+    return response
 
 
 @router.post("/{asset_id}/tags", responses=error_responses(404, 409))
 def add_asset_tags(
-    session: SessionDep, _caller: Writer, asset_id: uuid.UUID, payload: TagIdsPayload
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _caller: Writer,
+    asset_id: uuid.UUID,
+    payload: TagIdsPayload,
 ) -> MediaAssetPublic:
     """Add tags to the asset; tags already present are left as they are."""
-    return service.add_tags(session, asset_id=asset_id, tag_ids=_ids(payload))
+    asset = service.add_tags(session, asset_id=asset_id, tag_ids=_ids(payload))
+    await_index(request, response, session)
+    return asset
 
 
 @router.delete("/{asset_id}/tags", responses=error_responses(404, 409))
 def remove_asset_tags(
-    session: SessionDep, _caller: Writer, asset_id: uuid.UUID, payload: TagIdsPayload
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _caller: Writer,
+    asset_id: uuid.UUID,
+    payload: TagIdsPayload,
 ) -> MediaAssetPublic:
     """Remove tags from the asset; tags it does not carry are ignored."""
-    return service.remove_tags(session, asset_id=asset_id, tag_ids=_ids(payload))
+    asset = service.remove_tags(session, asset_id=asset_id, tag_ids=_ids(payload))
+    await_index(request, response, session)
+    return asset

@@ -26,6 +26,7 @@ from service.auth import Principal, Scope
 from service.config import Settings, normalize_file_type
 from service.content import check_allowed, content_type_for_extension, detect_content_type
 from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.index_outbox import record_assets
 from service.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from service.storage import Storage, discard_quietly
 from service.tags.service import public_tags
@@ -159,6 +160,7 @@ def create_asset(
     session.add(asset)
     session.flush()
     _link(session, asset.id, tag_ids)
+    record_assets(session, [asset.id])
     _commit_links(session)
     return get_public_asset(session, asset.id)
 
@@ -208,6 +210,7 @@ def upload_new_asset(
         session.add(asset)
         session.flush()
         _link(session, asset.id, tag_ids)
+        record_assets(session, [asset.id])
         _commit_links(session)
     except BaseException:
         session.rollback()
@@ -243,6 +246,7 @@ def replace_file(
         asset.checksum_sha256 = staged.sha256
         asset.updated_at = utc_now()
         session.add(asset)
+        record_assets(session, [asset.id])
         session.commit()
     except BaseException:
         session.rollback()
@@ -271,6 +275,7 @@ def update_asset(
     if changed:
         asset.updated_at = utc_now()
         session.add(asset)
+        record_assets(session, [asset_id])
     _commit_links(session)
     return get_public_asset(session, asset_id)
 
@@ -286,6 +291,7 @@ def add_tags(
         _link(session, asset_id, missing)
         asset.updated_at = utc_now()
         session.add(asset)
+        record_assets(session, [asset_id])
         _commit_links(session)
     return get_public_asset(session, asset_id)
 
@@ -299,6 +305,7 @@ def remove_tags(
         _unlink(session, asset_id, unwanted)
         asset.updated_at = utc_now()
         session.add(asset)
+        record_assets(session, [asset_id])
         _commit_links(session)
     return get_public_asset(session, asset_id)
 
@@ -307,6 +314,7 @@ def delete_asset(session: Session, storage: Storage, *, asset_id: uuid.UUID) -> 
     asset = get_asset(session, asset_id)
     key = asset.storage_location
     session.delete(asset)
+    record_assets(session, [asset_id])
     session.commit()
     if key:
         storage.delete(key)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
+from service.consistency import await_index
 from service.deps import Reader, SessionDep, Writer
 from service.errors import error_responses
 from service.pagination import Limit, Page, Skip, SortDirection
@@ -55,17 +56,28 @@ def get_tag(session: SessionDep, _caller: Reader, tag_id: uuid.UUID) -> TagPubli
 
 @router.put("/{tag_id}", responses=error_responses(404, 409))
 def update_tag(
-    session: SessionDep, _caller: Writer, tag_id: uuid.UUID, data: TagUpdate
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    _caller: Writer,
+    tag_id: uuid.UUID,
+    data: TagUpdate,
 ) -> TagPublic:
-    """Rename, describe or recolour a tag."""
-    return service.update_tag(session, tag_id=tag_id, data=data)
+    """Rename, describe or recolour a tag; a rename is searchable at once."""
+    tag = service.update_tag(session, tag_id=tag_id, data=data)
+    await_index(request, response, session)
+    return tag
 
 
 @router.delete("/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-def delete_tag(session: SessionDep, _caller: Writer, tag_id: uuid.UUID) -> Response:
+def delete_tag(
+    request: Request, session: SessionDep, _caller: Writer, tag_id: uuid.UUID
+) -> Response:
     """Delete a tag and its links to assets."""
     service.delete_tag(session, tag_id=tag_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    await_index(request, response, session)
+    return response
 
 
 @router.get("/{tag_id}/count", responses=error_responses(404))

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from service.errors import Conflict, NotFound, is_constraint_violation
+from service.index_outbox import record_tag_holders
 from service.models import TAG_NAME_UNIQUE, MediaAssetTag, Tag, tag_name_key, utc_now
 from service.pagination import Page, SortDirection
 from service.tags.schemas import TagCreate, TagPublic, TagUpdate
@@ -106,9 +107,11 @@ def create_tag(session: Session, *, data: TagCreate) -> TagPublic:
 def update_tag(session: Session, *, tag_id: uuid.UUID, data: TagUpdate) -> TagPublic:
     tag = get_tag(session, tag_id)
     changes = data.model_dump(exclude_unset=True)
-    if "name" in changes:
+    if "name" in changes and changes["name"] != tag.name:
         tag.name = changes["name"]
         tag.name_key = tag_name_key(tag.name)
+        # Search documents carry tag names; colours are looked up when facets are shown.
+        record_tag_holders(session, tag.id)
     if "description" in changes:
         tag.description = changes["description"]
     if "color" in changes:
@@ -121,6 +124,7 @@ def update_tag(session: Session, *, tag_id: uuid.UUID, data: TagUpdate) -> TagPu
 
 def delete_tag(session: Session, *, tag_id: uuid.UUID) -> None:
     tag = get_tag(session, tag_id)
+    record_tag_holders(session, tag.id)
     session.delete(tag)
     session.commit()
 
@@ -171,3 +175,8 @@ def list_tags(
     ).all()
     items = [to_public(tag, asset_count) for tag, asset_count in rows]
     return Page[TagPublic](items=items, total=total, skip=skip, limit=limit)
+
+
+class TagMatch(StrEnum):
+    ALL = "all"
+    ANY = "any"

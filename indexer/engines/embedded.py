@@ -1,0 +1,324 @@
+"""The embedded engine: a Tantivy index in the data dir, so the service needs no server.
+
+Each index lives in its own directory under `<data>/index/`; the file `CURRENT`
+names the one in use. A rebuild writes a new directory and replaces `CURRENT`
+atomically; open engines notice and reopen, so a reindex swaps in live.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from indexer.documents import SearchDocument
+from indexer.engines.base import (
+    EngineUnavailable,
+    FacetName,
+    SearchQuery,
+    SearchResult,
+    SortField,
+    top_facet_values,
+)
+from indexer.text import typo_budget, words
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+WRITER_HEAP_BYTES = 64_000_000
+_FACET_FIELDS = {
+    FacetName.TAGS: "tag_ids",
+    FacetName.FILE_TYPE: "file_type",
+    FacetName.UPLOADED_BY: "uploaded_by",
+    FacetName.CONTENT_TYPE: "content_type",
+}
+# Larger than any realistic number of distinct values, so term counts are exact.
+_FACET_SCAN = 65_000
+_NUMBER_WIDTH = 20
+_NUMBER_OFFSET = 1 << 62  # keeps pre-1970 timestamps non-negative in the sort keys
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("text", tokenizer_name="default", index_option="freq")
+    builder.add_text_field("file_name", tokenizer_name="default", index_option="freq")
+    for name in ("file_type", "uploaded_by", "content_type", "tag_ids"):
+        builder.add_text_field(name, stored=name == "tag_ids", tokenizer_name="raw", fast=True)
+    builder.add_integer_field("uploaded_at", indexed=True, fast=True)
+    builder.add_integer_field("updated_at", stored=True)
+    for sort_field in SortField:
+        builder.add_text_field(f"sort_{sort_field.value}", tokenizer_name="raw", fast=True)
+    return builder.build()
+
+
+def _number_key(value: int) -> str:
+    return str(value + _NUMBER_OFFSET).zfill(_NUMBER_WIDTH)
+
+
+def sort_keys(doc: SearchDocument) -> dict[str, str]:
+    """One string per sort: the value, then the id, so ties break by id in one field."""
+    values = {
+        SortField.UPLOADED_AT: _number_key(doc.uploaded_at),
+        SortField.CREATED_AT: _number_key(doc.created_at),
+        SortField.UPDATED_AT: _number_key(doc.updated_at),
+        SortField.FILE_SIZE_BYTES: _number_key(doc.file_size_bytes),
+        SortField.FILE_NAME: doc.file_name.casefold(),
+        SortField.FILE_TYPE: doc.file_type.casefold(),
+    }
+    return {f"sort_{field.value}": f"{value}\x00{doc.id}" for field, value in values.items()}
+
+
+def _to_tantivy(doc: SearchDocument) -> tantivy.Document:
+    searchable = " ".join([doc.file_name, *doc.tag_names, doc.uploaded_by, doc.file_type])
+    return tantivy.Document(
+        id=doc.id,
+        text=searchable,
+        file_name=doc.file_name,
+        file_type=doc.file_type,
+        uploaded_by=doc.uploaded_by,
+        content_type=doc.content_type,
+        tag_ids=list(doc.tag_ids),
+        uploaded_at=doc.uploaded_at,
+        updated_at=doc.updated_at,
+        **sort_keys(doc),
+    )
+
+
+class EmbeddedEngine:
+    name = "embedded"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.schema = _schema()
+        self._lock = threading.RLock()
+        self._writer: tantivy.IndexWriter | None = None
+        self._pointer_stamp: int | None = None
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._index = self._open_current()
+
+    # -- directories ---------------------------------------------------------
+
+    def _pointer(self) -> Path:
+        return self.root / POINTER
+
+    def current_dir(self) -> Path:
+        pointer = self._pointer()
+        if not pointer.exists():
+            self.swap_in(self.new_dir())
+        return self.root / pointer.read_text().strip()
+
+    def new_dir(self) -> Path:
+        directory = self.root / f"index-{uuid.uuid4().hex[:12]}"
+        directory.mkdir(parents=True)
+        return directory
+
+    def swap_in(self, directory: Path) -> None:
+        """Make `directory` the index in use, atomically."""
+        staging = self.root / f"{POINTER}.{uuid.uuid4().hex}"
+        staging.write_text(directory.name)
+        os.replace(staging, self._pointer())
+
+    def _open_current(self) -> tantivy.Index:
+        directory = self.current_dir()
+        self._pointer_stamp = self._pointer().stat().st_mtime_ns
+        return tantivy.Index(self.schema, path=str(directory), reuse=True)
+
+    def _follow_swaps(self) -> None:
+        """Reopen when a rebuild has pointed CURRENT at a new directory."""
+        stamp = self._pointer().stat().st_mtime_ns
+        if stamp == self._pointer_stamp:
+            return
+        with self._lock:
+            if self._pointer().stat().st_mtime_ns == self._pointer_stamp:
+                return
+            had_writer = self._writer is not None
+            self._writer = None
+            self._index = self._open_current()
+            if had_writer:
+                self._remove_stale_dirs()
+
+    def _remove_stale_dirs(self) -> None:
+        # Only the writer's owner removes old directories: nobody writes them any more.
+        current = self.current_dir().name
+        for directory in self.root.glob("index-*"):
+            if directory.name != current:
+                shutil.rmtree(directory, ignore_errors=True)
+
+    def _writer_for_write(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(WRITER_HEAP_BYTES, 1)
+            except ValueError as exc:
+                raise EngineUnavailable(
+                    f"Another process holds the embedded index writer ({exc}). With the "
+                    "embedded engine only one process may index; see the README."
+                ) from exc
+            self._remove_stale_dirs()
+        return self._writer
+
+    # -- writing -------------------------------------------------------------
+
+    def apply(self, *, upserts: Sequence[SearchDocument], deletes: Sequence[str]) -> list[str]:
+        self._follow_swaps()
+        with self._lock:
+            writer = self._writer_for_write()
+            for doc_id in [*deletes, *(doc.id for doc in upserts)]:
+                writer.delete_documents_by_term("id", doc_id)
+            rejected: list[str] = []
+            for doc in upserts:
+                try:
+                    writer.add_document(_to_tantivy(doc))
+                except ValueError:
+                    log.exception("embedded index rejected the document of asset %s", doc.id)
+                    rejected.append(doc.id)
+            writer.commit()
+            self._index.reload()
+        return rejected
+
+    def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
+        """Fill a fresh index directory, then point CURRENT at it atomically."""
+        directory = self.new_dir()
+        index = tantivy.Index(self.schema, path=str(directory), reuse=False)
+        writer = index.writer(WRITER_HEAP_BYTES * 2, 1)
+        for batch in batches:
+            for doc in batch:
+                writer.add_document(_to_tantivy(doc))
+        writer.commit()
+        writer.wait_merging_threads()
+        self.swap_in(directory)
+        self._follow_swaps()
+
+    # -- reading -------------------------------------------------------------
+
+    def _searcher(self) -> tantivy.Searcher:
+        self._follow_swaps()
+        return self._index.searcher()
+
+    def _word_query(self, field: str, word: str, *, last: bool) -> tantivy.Query:
+        exact = tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field, word), 2.0)
+        fuzzy = tantivy.Query.fuzzy_term_query(
+            self.schema, field, word, distance=typo_budget(word), prefix=last
+        )
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, exact), (tantivy.Occur.Should, fuzzy)]
+        )
+
+    def _text_clauses(self, field: str, text: str) -> list[tantivy.Query]:
+        query_words = words(text)
+        return [
+            self._word_query(field, word, last=i == len(query_words) - 1)
+            for i, word in enumerate(query_words)
+        ]
+
+    def _filter(self, query: tantivy.Query) -> tantivy.Query:
+        # Filters must not change relevance: they score nothing.
+        return tantivy.Query.const_score_query(query, 0.0)
+
+    def build_query(self, query: SearchQuery) -> tantivy.Query:
+        scoring: list[tantivy.Query] = []
+        if query.text is not None:
+            scoring += self._text_clauses("text", query.text)
+        if query.file_name is not None:
+            scoring += self._text_clauses("file_name", query.file_name)
+        filters: list[tantivy.Query] = []
+        if query.file_types:
+            filters.append(tantivy.Query.term_set_query(self.schema, "file_type", query.file_types))
+        if query.uploaded_by:
+            filters.append(
+                tantivy.Query.term_set_query(self.schema, "uploaded_by", query.uploaded_by)
+            )
+        if query.tag_ids and query.match_all_tags:
+            filters += [tantivy.Query.term_query(self.schema, "tag_ids", t) for t in query.tag_ids]
+        elif query.tag_ids:
+            filters.append(tantivy.Query.term_set_query(self.schema, "tag_ids", query.tag_ids))
+        if query.uploaded_after is not None or query.uploaded_before is not None:
+            filters.append(
+                tantivy.Query.range_query(
+                    self.schema,
+                    "uploaded_at",
+                    tantivy.FieldType.Integer,
+                    lower_bound=query.uploaded_after,
+                    upper_bound=query.uploaded_before,
+                )
+            )
+        clauses = [(tantivy.Occur.Must, q) for q in scoring]
+        clauses += [(tantivy.Occur.Must, self._filter(q)) for q in filters]
+        if not clauses:
+            return tantivy.Query.all_query()
+        return tantivy.Query.boolean_query(clauses)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        searcher = self._searcher()
+        tantivy_query = self.build_query(query)
+        relevance = query.sort_by is None and (query.text or query.file_name)
+        order_by = None if relevance else f"sort_{(query.sort_by or SortField.UPLOADED_AT).value}"
+        order = tantivy.Order.Desc if query.descending else tantivy.Order.Asc
+        found = searcher.search(
+            tantivy_query,
+            limit=query.limit,
+            count=True,
+            order_by_field=order_by,
+            offset=query.skip,
+            order=order,
+        )
+        ids = [searcher.doc(address)["id"][0] for _, address in found.hits]
+        # `count` is set because count=True; the type stub does not declare it.
+        total: int = getattr(found, "count", 0) or 0
+        result = SearchResult(ids=ids, total=total)
+        if query.facets:
+            result.facets = self._facets(searcher, tantivy_query, query.facets)
+        return result
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[FacetName]
+    ) -> dict[FacetName, list[tuple[str, int]]]:
+        request: dict[str, Any] = {
+            name.value: {
+                "terms": {
+                    "field": _FACET_FIELDS[name],
+                    "size": _FACET_SCAN,
+                    "segment_size": _FACET_SCAN,
+                }
+            }
+            for name in names
+        }
+        answer = searcher.aggregate(query, request)
+        return {
+            name: top_facet_values(
+                {b["key"]: int(b["doc_count"]) for b in answer[name.value]["buckets"]}
+            )
+            for name in names
+        }
+
+    def versions(self) -> dict[str, tuple[int, tuple[str, ...]]]:
+        searcher = self._searcher()
+        total = searcher.num_docs
+        if total == 0:
+            return {}
+        found = searcher.search(tantivy.Query.all_query(), limit=total, count=False)
+        versions: dict[str, tuple[int, tuple[str, ...]]] = {}
+        for _, address in found.hits:
+            stored = searcher.doc(address)
+            versions[stored["id"][0]] = (
+                int(stored["updated_at"][0]),
+                tuple(sorted(stored.get_all("tag_ids"))),
+            )
+        return versions
+
+    def ping(self) -> None:
+        try:
+            self._searcher()
+        except (OSError, ValueError) as exc:
+            raise EngineUnavailable(f"The embedded index cannot be read: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._writer = None

@@ -1,0 +1,210 @@
+"""The production engine: a Meilisearch server, through the official client.
+
+Every write is a task that is waited on; settings are applied before any document
+and read back to verify them (a facet on an attribute that is not filterable fails
+silently); totals are exact and deep pages reachable, past Meilisearch's default 1000.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import meilisearch
+from meilisearch.errors import MeilisearchApiError, MeilisearchError
+
+from indexer.documents import SearchDocument
+from indexer.engines.base import (
+    EngineUnavailable,
+    FacetName,
+    SearchQuery,
+    SearchResult,
+    SortField,
+    top_facet_values,
+)
+from indexer.engines.meilisearch_filters import all_of, any_of, between
+from indexer.text import words
+
+log = logging.getLogger(__name__)
+
+TASK_TIMEOUT_MS = 120_000
+MAX_TOTAL_HITS = 1_000_000_000
+_SORT_ATTRIBUTES = {
+    SortField.UPLOADED_AT: "uploaded_at",
+    SortField.CREATED_AT: "created_at",
+    SortField.UPDATED_AT: "updated_at",
+    SortField.FILE_SIZE_BYTES: "file_size_bytes",
+    SortField.FILE_NAME: "file_name_sort",
+    SortField.FILE_TYPE: "file_type",
+}
+_FACET_ATTRIBUTES = {
+    FacetName.TAGS: "tag_ids",
+    FacetName.FILE_TYPE: "file_type",
+    FacetName.UPLOADED_BY: "uploaded_by",
+    FacetName.CONTENT_TYPE: "content_type",
+}
+SETTINGS: dict[str, Any] = {
+    "searchableAttributes": ["file_name", "tag_names", "uploaded_by", "file_type"],
+    "filterableAttributes": sorted({*_FACET_ATTRIBUTES.values(), "uploaded_at"}),
+    "sortableAttributes": sorted({*_SORT_ATTRIBUTES.values(), "id"}),
+    "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
+    "faceting": {"maxValuesPerFacet": 10_000, "sortFacetValuesBy": {"*": "count"}},
+    "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
+}
+
+
+def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
+    body = doc.to_dict()
+    body["file_name_sort"] = doc.file_name.casefold()
+    return body
+
+
+class MeilisearchEngine:
+    name = "meilisearch"
+
+    def __init__(self, *, url: str, api_key: str | None, index_uid: str) -> None:
+        self.client = meilisearch.Client(url, api_key, timeout=30)
+        self.index_uid = index_uid
+        self._ready = False
+
+    # -- set-up --------------------------------------------------------------
+
+    def _wait(self, task_uid: int) -> None:
+        task = self.client.wait_for_task(task_uid, timeout_in_ms=TASK_TIMEOUT_MS)
+        if task.status != "succeeded":
+            raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
+
+    def _prepare(self, uid: str) -> None:
+        """Create the index with its primary key and apply and verify the settings."""
+        try:
+            self.client.get_index(uid)
+        except MeilisearchApiError as exc:
+            if exc.code != "index_not_found":
+                raise
+            self._wait(self.client.create_index(uid, {"primaryKey": "id"}).task_uid)
+        index = self.client.index(uid)
+        self._wait(index.update_settings(SETTINGS).task_uid)
+        applied = index.get_settings()
+        for key in ("filterableAttributes", "sortableAttributes", "searchableAttributes"):
+            if sorted(map(str, applied[key])) != sorted(SETTINGS[key]):
+                raise EngineUnavailable(f"Meilisearch did not keep the {key} setting.")
+
+    def _ensure_ready(self) -> None:
+        if self._ready:
+            return
+        try:
+            self._prepare(self.index_uid)
+        except MeilisearchError as exc:
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+        self._ready = True
+
+    # -- writing -------------------------------------------------------------
+
+    def apply(self, *, upserts: Sequence[SearchDocument], deletes: Sequence[str]) -> list[str]:
+        self._ensure_ready()
+        index = self.client.index(self.index_uid)
+        rejected: list[str] = []
+        try:
+            if deletes:
+                self._wait(index.delete_documents(list(deletes)).task_uid)
+            if upserts:
+                try:
+                    self._wait(index.add_documents([to_meilisearch(d) for d in upserts]).task_uid)
+                except EngineUnavailable:
+                    # One bad document fails the whole task: retry one by one to find it.
+                    for doc in upserts:
+                        try:
+                            self._wait(index.add_documents([to_meilisearch(doc)]).task_uid)
+                        except EngineUnavailable:
+                            rejected.append(doc.id)
+        except MeilisearchError as exc:
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+        return rejected
+
+    def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
+        """Fill a fresh index, then swap it with the live one atomically."""
+        temporary = f"{self.index_uid}_rebuild_{uuid.uuid4().hex[:8]}"
+        self._ensure_ready()
+        self._prepare(temporary)
+        index = self.client.index(temporary)
+        for batch in batches:
+            self._wait(index.add_documents([to_meilisearch(d) for d in batch]).task_uid)
+        self._wait(self.client.swap_indexes([{"indexes": [self.index_uid, temporary]}]).task_uid)
+        self._wait(self.client.delete_index(temporary).task_uid)
+
+    # -- reading -------------------------------------------------------------
+
+    def _filters(self, query: SearchQuery) -> list[str | list[str]]:
+        filters: list[str | list[str]] = []
+        if query.file_types:
+            filters.append(any_of("file_type", query.file_types))
+        if query.uploaded_by:
+            filters.append(any_of("uploaded_by", query.uploaded_by))
+        if query.tag_ids and query.match_all_tags:
+            filters += all_of("tag_ids", query.tag_ids)
+        elif query.tag_ids:
+            filters.append(any_of("tag_ids", query.tag_ids))
+        filters += between("uploaded_at", query.uploaded_after, query.uploaded_before)
+        return filters
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        self._ensure_ready()
+        text_parts = [query.text or "", query.file_name or ""]
+        params: dict[str, Any] = {
+            "indexUid": self.index_uid,
+            "q": " ".join(" ".join(words(part)) for part in text_parts if part).strip(),
+            "filter": self._filters(query),
+            "matchingStrategy": "all",
+            "attributesToRetrieve": ["id"],
+        }
+        if query.file_name and not query.text:
+            params["attributesToSearchOn"] = ["file_name"]
+        direction = "desc" if query.descending else "asc"
+        if query.sort_by is not None or not params["q"]:
+            attribute = _SORT_ATTRIBUTES[query.sort_by or SortField.UPLOADED_AT]
+            params["sort"] = [f"{attribute}:{direction}", f"id:{direction}"]
+        page = {**params, "offset": query.skip, "limit": query.limit}
+        if query.facets:
+            page["facets"] = [_FACET_ATTRIBUTES[name] for name in query.facets]
+        # Page mode with no hits gives the exact total; offset mode gives the hits.
+        count = {**params, "hitsPerPage": 0, "page": 1}
+        count.pop("sort", None)
+        try:
+            results = self.client.multi_search([page, count])["results"]
+        except MeilisearchError as exc:
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+        hits, counted = results
+        result = SearchResult(ids=[hit["id"] for hit in hits["hits"]], total=counted["totalHits"])
+        distribution = hits.get("facetDistribution") or {}
+        for name in query.facets:
+            values = distribution.get(_FACET_ATTRIBUTES[name], {})
+            result.facets[name] = top_facet_values({k: int(v) for k, v in values.items()})
+        return result
+
+    def versions(self) -> dict[str, tuple[int, tuple[str, ...]]]:
+        self._ensure_ready()
+        index = self.client.index(self.index_uid)
+        versions: dict[str, tuple[int, tuple[str, ...]]] = {}
+        offset = 0
+        while True:
+            batch = index.get_documents(
+                {"offset": offset, "limit": 1000, "fields": ["id", "updated_at", "tag_ids"]}
+            )
+            for doc in batch.results:
+                body = dict(doc)
+                versions[body["id"]] = (int(body["updated_at"]), tuple(sorted(body["tag_ids"])))
+            offset += len(batch.results)
+            if not batch.results or offset >= batch.total:
+                return versions
+
+    def ping(self) -> None:
+        try:
+            self.client.health()
+        except MeilisearchError as exc:
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+        self._ensure_ready()
+
+    def close(self) -> None:
+        self._ready = False

@@ -1,0 +1,110 @@
+"""Upkeep of the index: rebuild it from the database with a swap, and check it for drift.
+
+Neither writes a document the live indexer could be writing at the same time:
+drift is repaired by queueing outbox rows, so the one indexer applies the latest
+state, and a write that lands during a rebuild is caught by the check after the swap.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, col
+
+from indexer.documents import SearchDocument, load_documents, to_micros
+from indexer.engines.base import SearchEngine
+from service.index_outbox import record_assets
+from service.models import MediaAsset, MediaAssetTag
+
+BATCH_SIZE = 2000
+
+
+@dataclass
+class Drift:
+    missing: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.missing) + len(self.stale) + len(self.orphans)
+
+
+def _asset_id_batches(db: Engine) -> Iterator[list[uuid.UUID]]:
+    last: uuid.UUID | None = None
+    with Session(db) as session:
+        while True:
+            query = select(col(MediaAsset.id)).order_by(col(MediaAsset.id)).limit(BATCH_SIZE)
+            if last is not None:
+                query = query.where(col(MediaAsset.id) > last)
+            ids = list(session.execute(query).scalars())
+            if not ids:
+                return
+            yield ids
+            last = ids[-1]
+
+
+def _document_batches(db: Engine, *, show_progress: bool) -> Iterator[list[SearchDocument]]:
+    with Session(db) as session:
+        total = session.execute(select(func.count()).select_from(MediaAsset)).scalar_one()
+    done = 0
+    for ids in _asset_id_batches(db):
+        with Session(db) as session:
+            documents = load_documents(session, ids)
+        yield [doc for doc in documents.values() if doc is not None]
+        done += len(ids)
+        if show_progress:
+            _progress(done, total)
+    if show_progress:
+        print(file=sys.stderr)
+
+
+def _progress(done: int, total: int) -> None:
+    width = 40
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "-" * (width - filled)
+    print(f"\rreindex [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+def find_drift(db: Engine, engine: SearchEngine) -> Drift:
+    """Compare ids, `updated_at` and tag ids between the database and the index."""
+    indexed = engine.versions()
+    drift = Drift()
+    seen: set[str] = set()
+    with Session(db) as session:
+        assets = session.execute(select(col(MediaAsset.id), col(MediaAsset.updated_at))).all()
+        links: dict[str, list[str]] = {}
+        for asset_id, tag_id in session.execute(
+            select(col(MediaAssetTag.media_asset_id), col(MediaAssetTag.tag_id))
+        ):
+            links.setdefault(str(asset_id), []).append(str(tag_id))
+    for asset_id, updated_at in assets:
+        key = str(asset_id)
+        seen.add(key)
+        expected = (to_micros(updated_at), tuple(sorted(links.get(key, []))))
+        if key not in indexed:
+            drift.missing.append(key)
+        elif indexed[key] != expected:
+            drift.stale.append(key)
+    drift.orphans = [key for key in indexed if key not in seen]
+    return drift
+
+
+def queue_repair(db: Engine, drift: Drift) -> None:
+    """Queue every drifted asset for the indexer (an orphan's reload becomes a delete)."""
+    with Session(db) as session:
+        ids = [uuid.UUID(key) for key in (*drift.missing, *drift.stale, *drift.orphans)]
+        record_assets(session, ids)
+        session.commit()
+
+
+def reindex(db: Engine, engine: SearchEngine, *, show_progress: bool = True) -> Drift:
+    """Rebuild the whole index into a fresh one, swap it in, then queue what moved meanwhile."""
+    engine.rebuild(_document_batches(db, show_progress=show_progress))
+    drift = find_drift(db, engine)
+    queue_repair(db, drift)
+    return drift

@@ -1,0 +1,102 @@
+"""The indexing loop: apply outbox rows to the engine in order, and let writers wait for it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from indexer import outbox
+from indexer.documents import load_documents
+from indexer.engines.base import SearchEngine
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+IDLE_POLL_SECONDS = 1.0
+MAX_BACKOFF_SECONDS = 30.0
+
+
+class IndexerWorker:
+    """The one writer of the index: claims outbox rows, reloads each asset's current
+    state, writes the documents, waits for the engine, and only then deletes the rows."""
+
+    def __init__(self, db: Engine, engine: SearchEngine, *, batch_size: int = BATCH_SIZE) -> None:
+        self._db = db
+        self._engine = engine
+        self._batch_size = batch_size
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def run_once(self) -> int:
+        """Apply one batch; return how many outbox rows it acknowledged."""
+        with Session(self._db) as session:
+            claimed = outbox.claim(session, limit=self._batch_size)
+            if not claimed.row_ids:
+                return 0
+            documents = load_documents(session, claimed.asset_ids)
+            session.rollback()  # end the read transaction before the engine call
+            upserts = [doc for doc in documents.values() if doc is not None]
+            deletes = [str(asset_id) for asset_id, doc in documents.items() if doc is None]
+            for rejected in self._engine.apply(upserts=upserts, deletes=deletes):
+                log.error("search engine rejected the document of asset %s; skipped", rejected)
+            outbox.acknowledge(session, claimed.row_ids)
+        with self._progress:
+            self._progress.notify_all()
+        return len(claimed.row_ids)
+
+    def drain(self) -> None:
+        """Apply every pending row now (used by maintenance commands and tests)."""
+        while self.run_once():
+            pass
+
+    def _loop(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                applied = self.run_once()
+                self.last_error = None
+                backoff = 0.5
+            except Exception as exc:  # the loop must outlive any failure; it retries
+                self.last_error = f"{exc.__class__.__name__}: {exc}"
+                log.warning("indexing failed, retrying in %.1fs: %s", backoff, self.last_error)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                continue
+            if not applied:
+                # Other processes' writes only show up in the table: poll it now and then.
+                self._wake.wait(IDLE_POLL_SECONDS)
+                self._wake.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="indexer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def wait_until_applied(self, up_to: int, *, timeout: float) -> bool:
+        """Whether every outbox row up to `up_to` was applied within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        self.notify()
+        while True:
+            with Session(self._db) as session:
+                if not outbox.any_pending_up_to(session, up_to):
+                    return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._progress:
+                self._progress.wait(min(remaining, 0.05))

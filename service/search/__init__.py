@@ -1,0 +1,1 @@
+"""List and search, answered from the search index and hydrated from the database."""

@@ -1,0 +1,93 @@
+"""HTTP routes answered from the search index: the asset list and a tag's assets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from indexer.documents import to_micros
+from indexer.engines.base import SearchEngine, SearchQuery, SortField
+from service.config import normalize_file_type
+from service.deps import Reader, SessionDep
+from service.errors import error_responses
+from service.pagination import Limit, Skip, SortDirection
+from service.search import service
+from service.search.schemas import AssetPage, FacetsParam, IdPage, as_utc, parse_facets
+from service.tags.service import TagMatch
+
+router = APIRouter(tags=["search"], responses=error_responses(401, 403))
+
+
+def _engine(request: Request) -> SearchEngine:
+    engine: SearchEngine = request.app.state.search
+    return engine
+
+
+def _micros(moment: datetime | None) -> int | None:
+    utc = as_utc(moment)
+    return None if utc is None else to_micros(utc)
+
+
+def _text(value: str | None) -> str | None:
+    # A query with no letters or digits has no words to match: it filters nothing.
+    return value if value and any(ch.isalnum() for ch in value) else None
+
+
+@router.get("/api/media-assets", response_model=AssetPage)
+def list_assets(
+    request: Request,
+    session: SessionDep,
+    _caller: Reader,
+    skip: Skip = 0,
+    limit: Limit = 100,
+    sort_by: Annotated[
+        SortField | None, Query(description="Default uploaded_at; relevance with search.")
+    ] = None,
+    sort_dir: SortDirection = SortDirection.DESC,
+    search: Annotated[str | None, Query(max_length=1000)] = None,
+    file_name: Annotated[str | None, Query(max_length=1000)] = None,
+    file_type: Annotated[list[str] | None, Query()] = None,
+    uploaded_by: Annotated[list[str] | None, Query()] = None,
+    tag_ids: Annotated[list[uuid.UUID] | None, Query()] = None,
+    tag_match: TagMatch = TagMatch.ALL,
+    uploaded_after: datetime | None = None,
+    uploaded_before: datetime | None = None,
+    facets: FacetsParam = None,
+) -> JSONResponse:
+    """List, filter, search and facet assets, from the search index."""
+    query = SearchQuery(
+        skip=skip,
+        limit=limit,
+        text=_text(search),
+        file_name=_text(file_name),
+        file_types=[normalize_file_type(value) for value in file_type or []],
+        uploaded_by=list(uploaded_by or []),
+        tag_ids=[str(tag_id) for tag_id in tag_ids or []],
+        match_all_tags=tag_match is TagMatch.ALL,
+        uploaded_after=_micros(uploaded_after),
+        uploaded_before=_micros(uploaded_before),
+        sort_by=sort_by,
+        descending=sort_dir is SortDirection.DESC,
+        facets=parse_facets(facets),
+    )
+    page = service.search_assets(session, _engine(request), query)
+    # `facets` appears only when asked for, while null fields of assets stay in place.
+    body = page.model_dump(mode="json", exclude={"facets"} if page.facets is None else set())
+    return JSONResponse(body)
+
+
+@router.get("/api/tags/{tag_id}/assets", responses=error_responses(404))
+def list_tag_assets(
+    request: Request,
+    session: SessionDep,
+    _caller: Reader,
+    tag_id: uuid.UUID,
+    skip: Skip = 0,
+    limit: Limit = 100,
+) -> IdPage:
+    """The ids of the assets that carry the tag, newest upload first."""
+    return service.tag_asset_ids(session, _engine(request), tag_id=tag_id, skip=skip, limit=limit)

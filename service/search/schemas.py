@@ -1,0 +1,78 @@
+"""Query parameters and the page shape of list and search."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from indexer.engines.base import FacetName
+from service.assets.schemas import MediaAssetPublic
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+
+
+class TagFacetValue(FacetValue):
+    """A `tags` facet value (the tag id) with the tag beside it."""
+
+    id: uuid.UUID
+    name: str
+    color: str | None
+
+
+class AssetPage(BaseModel):
+    items: list[MediaAssetPublic]
+    total: int
+    skip: int
+    limit: int
+    facets: dict[str, list[TagFacetValue | FacetValue]] | None = None
+
+
+class IdPage(BaseModel):
+    items: list[uuid.UUID]
+    total: int
+    skip: int
+    limit: int
+
+
+FacetsParam = Annotated[
+    list[str] | None,
+    Query(description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type."),
+]
+
+
+def parse_facets(values: list[str] | None) -> list[FacetName]:
+    """Facet names from repeated or comma-separated values; 422 for an unknown one."""
+    names: list[FacetName] = []
+    for value in values or []:
+        for piece in value.split(","):
+            piece = piece.strip()
+            if piece not in FacetName._value2member_map_:
+                allowed = ", ".join(f.value for f in FacetName)
+                raise RequestValidationError(
+                    [
+                        {
+                            "type": "enum",
+                            "loc": ("query", "facets"),
+                            "msg": f"Input should be one of: {allowed}",
+                            "input": piece,
+                        }
+                    ]
+                )
+            if FacetName(piece) not in names:
+                names.append(FacetName(piece))
+    return names
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A datetime without an offset is read as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -1,0 +1,71 @@
+"""Turning list parameters into an index query, and index hits back into asset JSON."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from indexer.engines.base import FacetName, SearchEngine, SearchQuery, SearchResult
+from service.assets.service import to_public_many
+from service.models import MediaAsset, Tag
+from service.search.schemas import AssetPage, FacetValue, IdPage, TagFacetValue
+from service.tags.service import get_tag
+
+
+def _hydrate(session: Session, ids: Sequence[str]) -> list[MediaAsset]:
+    """The assets in index order; one deleted since the index answered is left out."""
+    wanted = [uuid.UUID(value) for value in ids]
+    if not wanted:
+        return []
+    rows = session.execute(select(MediaAsset).where(col(MediaAsset.id).in_(wanted))).scalars()
+    by_id = {asset.id: asset for asset in rows}
+    return [by_id[asset_id] for asset_id in wanted if asset_id in by_id]
+
+
+def _facet_values(
+    session: Session, name: FacetName, counts: list[tuple[str, int]]
+) -> list[TagFacetValue | FacetValue]:
+    if name is not FacetName.TAGS:
+        return [FacetValue(value=value, count=count) for value, count in counts]
+    tag_ids = [uuid.UUID(value) for value, _ in counts]
+    tags = {
+        tag.id: tag
+        for tag in session.execute(select(Tag).where(col(Tag.id).in_(tag_ids))).scalars()
+    }
+    values: list[TagFacetValue | FacetValue] = []
+    for (value, count), tag_id in zip(counts, tag_ids, strict=True):
+        tag = tags.get(tag_id)
+        if tag is not None:  # a tag deleted a moment ago, before its holders were reindexed
+            values.append(
+                TagFacetValue(value=value, count=count, id=tag.id, name=tag.name, color=tag.color)
+            )
+    return values
+
+
+def search_assets(session: Session, engine: SearchEngine, query: SearchQuery) -> AssetPage:
+    result: SearchResult = engine.search(query)
+    page = AssetPage(
+        items=to_public_many(session, _hydrate(session, result.ids)),
+        total=result.total,
+        skip=query.skip,
+        limit=query.limit,
+    )
+    if query.facets:
+        page.facets = {
+            name.value: _facet_values(session, name, result.facets.get(name, []))
+            for name in query.facets
+        }
+    return page
+
+
+def tag_asset_ids(
+    session: Session, engine: SearchEngine, *, tag_id: uuid.UUID, skip: int, limit: int
+) -> IdPage:
+    get_tag(session, tag_id)
+    result = engine.search(SearchQuery(skip=skip, limit=limit, tag_ids=[str(tag_id)]))
+    return IdPage(
+        items=[uuid.UUID(value) for value in result.ids], total=result.total, skip=skip, limit=limit
+    )
