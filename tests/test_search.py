@@ -1,0 +1,322 @@
+"""List and search from the index, the same behaviour on every engine: filters, sorts,
+typos, prefixes, facets, tag fan-out, exact totals and stable pagination."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from service.app import create_app
+from service.config import Settings
+from service.index_outbox import record_assets
+from service.models import MediaAsset
+from tests import samples
+from tests.conftest import TEST_SECRET, bearer, make_token
+from tests.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
+
+
+@pytest.fixture(params=["embedded", "meilisearch"])
+def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    data_dir = tmp_path / "data"
+    if request.param == "embedded":
+        yield Settings(data_dir=data_dir, auth_secret=TEST_SECRET)
+        return
+    with meilisearch_server(tmp_path) as server:
+        if server is None:
+            pytest.skip(HOW_TO_ENABLE)
+        url, key = server
+        yield Settings(
+            data_dir=data_dir,
+            auth_secret=TEST_SECRET,
+            search_engine="meilisearch",
+            meilisearch_url=url,
+            meilisearch_api_key=key,
+            meilisearch_index=f"test_{uuid.uuid4().hex[:10]}",
+        )
+
+
+@pytest.fixture
+def api(engine_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(engine_settings), headers=bearer(make_token())) as client:
+        yield client
+
+
+def tag(api: TestClient, name: str, color: str | None = None) -> str:
+    response = api.post("/api/tags", json={"name": name, "color": color})
+    assert response.status_code == 201, response.text
+    tag_id: str = response.json()["id"]
+    return tag_id
+
+
+def upload(api: TestClient, name: str, body: bytes, tag_ids: list[str] = ()) -> dict:  # type: ignore[assignment]
+    response = api.post(
+        "/api/media-assets/upload",
+        files={"file": (name, body, "application/octet-stream")},
+        data={"tag_ids": list(tag_ids)},
+    )
+    assert response.status_code == 201, response.text
+    assert "x-index-status" not in response.headers
+    return response.json()  # type: ignore[no-any-return]
+
+
+def names(response_json: dict) -> list[str]:  # type: ignore[type-arg]
+    return [item["file_name"] for item in response_json["items"]]
+
+
+def listing(api: TestClient, **params: object) -> dict:  # type: ignore[type-arg]
+    response = api.get("/api/media-assets", params=params)  # type: ignore[arg-type]
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def library(api: TestClient) -> dict[str, str]:
+    """Four assets with tags, as the HideSync workshop might have them."""
+    ids = {
+        "leather": tag(api, "Leather", "#8B4513"),
+        "wallet": tag(api, "Wallet", "#000"),
+        "pattern": tag(api, "Pattern"),
+    }
+    upload(api, "leather_wallet-2.png", samples.png(), [ids["leather"], ids["wallet"]])
+    upload(api, "Bifold Wallet Pattern.pdf", samples.pdf(), [ids["wallet"], ids["pattern"]])
+    upload(api, "saddle stitching guide.pdf", samples.pdf(), [ids["leather"]])
+    upload(api, "price list.csv", samples.csv())
+    return ids
+
+
+def test_default_listing_is_newest_upload_first_with_exact_total(api, library) -> None:
+    page = listing(api)
+    assert page["total"] == 4 and page["skip"] == 0 and page["limit"] == 100
+    assert names(page) == [
+        "price list.csv",
+        "saddle stitching guide.pdf",
+        "Bifold Wallet Pattern.pdf",
+        "leather_wallet-2.png",
+    ]
+    assert "facets" not in page
+    assert page["items"][-1]["tags"][0]["name"] == "Leather"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("wallet", {"leather_wallet-2.png", "Bifold Wallet Pattern.pdf"}),
+        ("walet", {"leather_wallet-2.png", "Bifold Wallet Pattern.pdf"}),  # one typo at 5+
+        ("stitchnig", {"saddle stitching guide.pdf"}),  # a transposition
+        ("wal", {"leather_wallet-2.png", "Bifold Wallet Pattern.pdf"}),  # last word as prefix
+        ("leather wal", {"leather_wallet-2.png"}),  # every word must match
+        ("saddle gui", {"saddle stitching guide.pdf"}),
+        (
+            "alice",
+            {
+                "leather_wallet-2.png",
+                "Bifold Wallet Pattern.pdf",
+                "saddle stitching guide.pdf",
+                "price list.csv",
+            },
+        ),
+        ("csv", {"price list.csv"}),  # the file type is searchable
+        ("pattern", {"Bifold Wallet Pattern.pdf"}),
+        ("leathercraft wallet", set()),
+        ("leathers", {"leather_wallet-2.png", "saddle stitching guide.pdf"}),  # one typo at 8
+        ("lether", {"leather_wallet-2.png", "saddle stitching guide.pdf"}),  # via the tag name
+        ("2", {"leather_wallet-2.png"}),
+        ("cat", set()),  # short words allow no typo
+    ],
+)
+def test_search_words_typos_and_prefix(api, library, query: str, expected: set[str]) -> None:
+    page = listing(api, search=query)
+    assert set(names(page)) == expected
+    assert page["total"] == len(expected)
+
+
+def test_file_name_matches_the_name_only(api, library) -> None:
+    assert set(names(listing(api, file_name="leather"))) == {"leather_wallet-2.png"}
+    assert names(listing(api, file_name="alice")) == []
+
+
+def test_filters_by_type_uploader_tags_and_dates(api, library) -> None:
+    for value in ("pdf", ".pdf", "PDF"):
+        assert listing(api, file_type=value)["total"] == 2
+    assert listing(api, file_type=["png", "csv"])["total"] == 2
+    assert listing(api, uploaded_by="alice")["total"] == 4
+    assert listing(api, uploaded_by="bob")["total"] == 0
+    both = listing(api, tag_ids=[library["leather"], library["wallet"]])
+    assert names(both) == ["leather_wallet-2.png"]
+    either = listing(api, tag_ids=[library["leather"], library["pattern"]], tag_match="any")
+    assert either["total"] == 3
+    first = listing(api, sort_by="uploaded_at", sort_dir="asc")["items"][0]
+    moment = first["uploaded_at"]
+    inclusive = listing(api, uploaded_after=moment, uploaded_before=moment)
+    assert names(inclusive) == [first["file_name"]]
+    future = (datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None).isoformat()
+    assert listing(api, uploaded_after=future)["total"] == 0  # no offset: read as UTC
+    assert listing(api, uploaded_before=future)["total"] == 4
+
+
+@pytest.mark.parametrize(
+    ("sort_by", "sort_dir", "expected"),
+    [
+        (
+            "file_name",
+            "asc",
+            [
+                "Bifold Wallet Pattern.pdf",
+                "leather_wallet-2.png",
+                "price list.csv",
+                "saddle stitching guide.pdf",
+            ],
+        ),
+        (
+            "file_name",
+            "desc",
+            [
+                "saddle stitching guide.pdf",
+                "price list.csv",
+                "leather_wallet-2.png",
+                "Bifold Wallet Pattern.pdf",
+            ],
+        ),
+        (
+            "uploaded_at",
+            "asc",
+            [
+                "leather_wallet-2.png",
+                "Bifold Wallet Pattern.pdf",
+                "saddle stitching guide.pdf",
+                "price list.csv",
+            ],
+        ),
+    ],
+)
+def test_sorts(api, library, sort_by: str, sort_dir: str, expected: list[str]) -> None:
+    assert names(listing(api, sort_by=sort_by, sort_dir=sort_dir)) == expected
+
+
+def test_sort_by_size_and_type_break_ties_by_id(api, library) -> None:
+    by_type = listing(api, sort_by="file_type", sort_dir="asc")["items"]
+    keys = [(item["file_type"], item["id"]) for item in by_type]
+    assert keys == sorted(keys)
+    by_size = listing(api, sort_by="file_size_bytes", sort_dir="desc")["items"]
+    sizes = [(item["file_size_bytes"], item["id"]) for item in by_size]
+    assert sizes == sorted(sizes, reverse=True)
+
+
+def test_facets_count_the_whole_filtered_result(api, library) -> None:
+    page = listing(api, facets="tags,file_type", limit=1)
+    assert len(page["items"]) == 1
+    facets = page["facets"]
+    assert facets["file_type"] == [
+        {"value": ".pdf", "count": 2},
+        {"value": ".csv", "count": 1},
+        {"value": ".png", "count": 1},
+    ]
+    tags = {value["name"]: value for value in facets["tags"]}
+    assert tags["Leather"]["count"] == 2 and tags["Leather"]["color"] == "#8B4513"
+    assert tags["Leather"]["value"] == tags["Leather"]["id"] == library["leather"]
+    assert [v["count"] for v in facets["tags"]] == [2, 2, 1]
+    narrowed = listing(api, search="wallet", facets=["uploaded_by", "content_type"])["facets"]
+    assert narrowed["uploaded_by"] == [{"value": "alice", "count": 2}]
+    assert narrowed["content_type"] == [
+        {"value": "application/pdf", "count": 1},
+        {"value": "image/png", "count": 1},
+    ]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"facets": "colour"},
+        {"sort_by": "relevance"},
+        {"sort_dir": "up"},
+        {"tag_match": "some"},
+        {"limit": 0},
+        {"limit": 1001},
+        {"skip": -1},
+        {"tag_ids": "not-a-uuid"},
+        {"uploaded_after": "yesterday"},
+    ],
+)
+def test_bad_parameters_are_422(api, params: dict[str, object]) -> None:
+    response = api.get("/api/media-assets", params=params)  # type: ignore[arg-type]
+    assert response.status_code == 422
+    assert isinstance(response.json()["detail"], list)
+
+
+def test_tag_rename_and_delete_reach_the_index(api, library) -> None:
+    response = api.put(f"/api/tags/{library['pattern']}", json={"name": "Template"})
+    assert response.status_code == 200 and "x-index-status" not in response.headers
+    assert names(listing(api, search="template")) == ["Bifold Wallet Pattern.pdf"]
+    assert listing(api, search="templ")["total"] == 1
+    assert api.delete(f"/api/tags/{library['leather']}").status_code == 204
+    # Only the file name still says leather; the saddle guide matched by its tag alone.
+    assert names(listing(api, search="lether")) == ["leather_wallet-2.png"]
+    assert listing(api, tag_ids=library["leather"])["total"] == 0
+    facet_tags = listing(api, facets="tags")["facets"]["tags"]
+    assert library["leather"] not in {value["value"] for value in facet_tags}
+
+
+def test_asset_writes_are_visible_to_the_next_read(api, library) -> None:
+    asset = listing(api, search="price")["items"][0]
+    api.put(f"/api/media-assets/{asset['id']}", json={"file_name": "tariff.csv"})
+    assert names(listing(api, search="tariff")) == ["tariff.csv"]
+    api.post(f"/api/media-assets/{asset['id']}/tags", json=[library["wallet"]])
+    assert listing(api, tag_ids=library["wallet"])["total"] == 3
+    api.request(
+        "DELETE", f"/api/media-assets/{asset['id']}/tags", json={"tag_ids": [library["wallet"]]}
+    )
+    assert listing(api, tag_ids=library["wallet"])["total"] == 2
+    assert api.delete(f"/api/media-assets/{asset['id']}").status_code == 204
+    assert listing(api, search="tariff")["total"] == 0
+    ids = api.get(f"/api/tags/{library['wallet']}/assets").json()
+    assert ids["total"] == 2 and len(ids["items"]) == 2
+
+
+def test_tag_assets_route(api, library) -> None:
+    assert api.get(f"/api/tags/{uuid.uuid4()}/assets").status_code == 404
+    page = api.get(f"/api/tags/{library['leather']}/assets", params={"limit": 1}).json()
+    assert page["total"] == 2 and len(page["items"]) == 1
+
+
+def _bulk_assets(api: TestClient, count: int) -> None:
+    """Many records straight into the database, queued in the outbox like any write."""
+    engine = api.app.state.engine  # type: ignore[attr-defined]
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    with Session(engine) as session:
+        assets = [
+            MediaAsset(
+                file_name=f"strap {i}.pdf",
+                file_type=".pdf",
+                content_type="application/pdf",
+                uploaded_by="bulk",
+                # Pairs share a timestamp, so only the id keeps pages apart.
+                uploaded_at=base + timedelta(seconds=i // 2),
+            )
+            for i in range(count)
+        ]
+        session.add_all(assets)
+        session.flush()
+        record_assets(session, [asset.id for asset in assets])
+        session.commit()
+    api.app.state.indexer.drain()  # type: ignore[attr-defined]
+
+
+def test_exact_totals_and_pages_past_1000(api) -> None:
+    _bulk_assets(api, 1205)
+    assert listing(api)["total"] == 1205
+    assert listing(api, search="strap")["total"] == 1205
+    deep = listing(api, skip=1200, limit=100)
+    assert len(deep["items"]) == 5 and deep["total"] == 1205
+    seen: list[str] = []
+    for skip in range(0, 1205, 250):
+        seen += [item["id"] for item in listing(api, skip=skip, limit=250)["items"]]
+    assert len(seen) == len(set(seen)) == 1205
+    assert listing(api, facets="uploaded_by")["facets"]["uploaded_by"] == [
+        {"value": "bulk", "count": 1205}
+    ]
