@@ -1,0 +1,138 @@
+"""The index converges whatever happens: writes past the wait, a batch that dies half
+way, a rebuild while writes go on; `check` then finds no drift."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from indexer.documents import SearchDocument
+from indexer.engines.embedded import EmbeddedEngine
+from indexer.maintenance import find_drift, reindex
+from indexer.worker import IndexerWorker
+from service.app import create_app
+from service.cli import main as cli_main
+from service.config import Settings
+from tests import samples
+from tests.conftest import bearer, make_token
+
+
+@pytest.fixture
+def idle_indexer_api(settings: Settings) -> Iterator[TestClient]:
+    """An app whose indexer does not run by itself and whose writes do not wait."""
+    quiet = settings.model_copy(update={"run_indexer": False, "index_wait_ms": 0})
+    with TestClient(create_app(quiet), headers=bearer(make_token())) as client:
+        yield client
+
+
+def _state(api: TestClient) -> Any:
+    return api.app.state  # type: ignore[attr-defined]
+
+
+def _create(api: TestClient, name: str) -> dict[str, Any]:
+    response = api.post("/api/media-assets", json={"file_name": name})
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_writes_past_the_wait_are_pending_then_caught_up(idle_indexer_api: TestClient) -> None:
+    api = idle_indexer_api
+    response = api.post("/api/media-assets", json={"file_name": "belt.pdf"})
+    assert response.status_code == 201
+    assert response.headers["X-Index-Status"] == "pending"
+    ready = api.get("/readyz").json()
+    assert ready["index_lag"]["pending"] == 1
+    state = _state(api)
+    assert find_drift(state.engine, state.search).missing == [response.json()["id"]]
+    state.indexer.drain()
+    assert api.get("/api/media-assets", params={"search": "belt"}).json()["total"] == 1
+    assert find_drift(state.engine, state.search).total == 0
+    assert api.get("/readyz").json()["index_lag"]["pending"] == 0
+
+
+def test_reads_never_carry_the_pending_header(idle_indexer_api: TestClient) -> None:
+    _create(idle_indexer_api, "strap.pdf")
+    response = idle_indexer_api.get("/api/media-assets")
+    assert "x-index-status" not in response.headers
+
+
+class _DiesAfterWriting(EmbeddedEngine):
+    """The real engine, whose process 'dies' after the write but before the rows are acked."""
+
+    def apply(self, *, upserts: Sequence[SearchDocument], deletes: Sequence[str]) -> list[str]:
+        super().apply(upserts=upserts[: len(upserts) // 2], deletes=deletes)
+        raise RuntimeError("killed in the middle of a batch")
+
+
+def test_a_batch_killed_half_way_loses_nothing(idle_indexer_api: TestClient) -> None:
+    api = idle_indexer_api
+    state = _state(api)
+    for i in range(10):
+        _create(api, f"card holder {i}.pdf")
+    dying_engine = _DiesAfterWriting(state.settings.index_dir)
+    with pytest.raises(RuntimeError):
+        IndexerWorker(state.engine, dying_engine).run_once()
+    dying_engine.close()  # the dead process's index lock goes with it
+    assert api.get("/readyz").json()["index_lag"]["pending"] == 10  # nothing acknowledged
+    state.indexer.drain()
+    assert api.get("/api/media-assets", params={"search": "holder"}).json()["total"] == 10
+    assert find_drift(state.engine, state.search).total == 0
+
+
+def test_reindex_under_concurrent_writes_ends_with_no_drift(client: TestClient) -> None:
+    state = _state(client)
+    tag_id = client.post("/api/tags", json={"name": "Bridle"}).json()["id"]
+    for i in range(30):
+        client.post(
+            "/api/media-assets/upload",
+            files={"file": (f"bridle {i}.png", samples.png(), "image/png")},
+            data={"tag_ids": [tag_id]},
+        )
+    stop = threading.Event()
+    written: list[str] = []
+
+    def keep_writing() -> None:
+        i = 0
+        while not stop.is_set():
+            written.append(_create(client, f"during rebuild {i}.pdf")["id"])
+            i += 1
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        # Like `media-assets reindex`: its own engine on the same index directory.
+        reindex(state.engine, EmbeddedEngine(state.settings.index_dir), show_progress=False)
+    finally:
+        stop.set()
+        writer.join()
+    state.indexer.drain()
+    assert find_drift(state.engine, state.search).total == 0
+    total = client.get("/api/media-assets").json()["total"]
+    assert total == 30 + len(written)
+    assert client.get("/api/media-assets", params={"tag_ids": tag_id}).json()["total"] == 30
+
+
+def test_check_command_reports_drift_and_repairs_it(
+    idle_indexer_api: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _create(idle_indexer_api, "apron.pdf")
+    state = _state(idle_indexer_api)
+    state.indexer.drain()
+    assert find_drift(state.engine, state.search).total == 0
+    # Drift: the index lost the document behind the service's back.
+    state.search.apply(upserts=[], deletes=[_create(idle_indexer_api, "lost.pdf")["id"]])
+    state.indexer.drain()
+    state.search.apply(
+        upserts=[], deletes=[idle_indexer_api.get("/api/media-assets").json()["items"][0]["id"]]
+    )
+    monkeypatch.setenv("MEDIA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MEDIA_AUTH_SECRET", settings.auth_secret or "")
+    state.search.close()  # the command opens its own engine, as it would in another process
+    assert cli_main(["check"]) == 1
+    assert cli_main(["check", "--repair"]) == 1
+    state.indexer.drain()
+    assert cli_main(["check"]) == 0
