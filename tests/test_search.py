@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -54,7 +55,9 @@ def tag(api: TestClient, name: str, color: str | None = None) -> str:
     return tag_id
 
 
-def upload(api: TestClient, name: str, body: bytes, tag_ids: list[str] = ()) -> dict:  # type: ignore[assignment]
+def upload(
+    api: TestClient, name: str, body: bytes, tag_ids: tuple[str, ...] = ()
+) -> dict[str, Any]:
     response = api.post(
         "/api/media-assets/upload",
         files={"file": (name, body, "application/octet-stream")},
@@ -65,12 +68,12 @@ def upload(api: TestClient, name: str, body: bytes, tag_ids: list[str] = ()) -> 
     return response.json()  # type: ignore[no-any-return]
 
 
-def names(response_json: dict) -> list[str]:  # type: ignore[type-arg]
+def names(response_json: dict[str, Any]) -> list[str]:
     return [item["file_name"] for item in response_json["items"]]
 
 
-def listing(api: TestClient, **params: object) -> dict:  # type: ignore[type-arg]
-    response = api.get("/api/media-assets", params=params)  # type: ignore[arg-type]
+def listing(api: TestClient, **params: Any) -> dict[str, Any]:
+    response = api.get("/api/media-assets", params=params)
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -83,9 +86,9 @@ def library(api: TestClient) -> dict[str, str]:
         "wallet": tag(api, "Wallet", "#000"),
         "pattern": tag(api, "Pattern"),
     }
-    upload(api, "leather_wallet-2.png", samples.png(), [ids["leather"], ids["wallet"]])
-    upload(api, "Bifold Wallet Pattern.pdf", samples.pdf(), [ids["wallet"], ids["pattern"]])
-    upload(api, "saddle stitching guide.pdf", samples.pdf(), [ids["leather"]])
+    upload(api, "leather_wallet-2.png", samples.png(), (ids["leather"], ids["wallet"]))
+    upload(api, "Bifold Wallet Pattern.pdf", samples.pdf(), (ids["wallet"], ids["pattern"]))
+    upload(api, "saddle stitching guide.pdf", samples.pdf(), (ids["leather"],))
     upload(api, "price list.csv", samples.csv())
     return ids
 
@@ -243,8 +246,8 @@ def test_facets_count_the_whole_filtered_result(api, library) -> None:
         {"uploaded_after": "yesterday"},
     ],
 )
-def test_bad_parameters_are_422(api, params: dict[str, object]) -> None:
-    response = api.get("/api/media-assets", params=params)  # type: ignore[arg-type]
+def test_bad_parameters_are_422(api, params: dict[str, Any]) -> None:
+    response = api.get("/api/media-assets", params=params)
     assert response.status_code == 422
     assert isinstance(response.json()["detail"], list)
 
