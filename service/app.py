@@ -15,6 +15,7 @@ from indexer.engines import open_engine
 from indexer.engines.base import EngineUnavailable
 from indexer.worker import IndexerWorker
 from service.assets.routes import router as assets_router
+from service.auth_guard import BearerAuthMiddleware
 from service.config import Settings
 from service.db import create_schema, make_engine
 from service.errors import install_error_handlers
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    app.add_middleware(BearerAuthMiddleware)
     app.include_router(search_router)
     app.include_router(assets_router)
     app.include_router(tags_router)

@@ -36,10 +36,15 @@ def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("A bearer token is required in the Authorization header.")
-    secret: str = request.app.state.auth_secret
-    return decode_token(credentials.credentials, secret=secret)
+    """The caller, already authenticated by BearerAuthMiddleware before the body was read.
+
+    The security dependency stays so that /docs shows the bearer scheme."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        if credentials is None:
+            raise Unauthenticated("A bearer token is required in the Authorization header.")
+        principal = decode_token(credentials.credentials, secret=request.app.state.auth_secret)
+    return principal
 
 
 def _requiring(scope: Scope) -> object:

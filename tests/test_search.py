@@ -323,3 +323,9 @@ def test_exact_totals_and_pages_past_1000(api) -> None:
     assert listing(api, facets="uploaded_by")["facets"]["uploaded_by"] == [
         {"value": "bulk", "count": 1205}
     ]
+
+
+def test_a_skip_past_the_end_is_an_empty_page_with_the_total(api, library) -> None:
+    for skip in (4, 10**6, 10**20):
+        page = listing(api, skip=skip)
+        assert page["items"] == [] and page["total"] == 4 and page["skip"] == skip

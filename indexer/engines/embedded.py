@@ -261,15 +261,19 @@ class EmbeddedEngine:
         relevance = query.sort_by is None and (query.text or query.file_name)
         order_by = None if relevance else f"sort_{(query.sort_by or SortField.UPLOADED_AT).value}"
         order = tantivy.Order.Desc if query.descending else tantivy.Order.Asc
+        # Tantivy reserves room for offset + limit hits up front: an offset past the
+        # last document must not reach it, or a huge `skip` would exhaust memory.
+        past_the_end = query.skip >= searcher.num_docs
         found = searcher.search(
             tantivy_query,
-            limit=query.limit,
+            limit=1 if past_the_end else query.limit,
             count=True,
             order_by_field=order_by,
-            offset=query.skip,
+            offset=0 if past_the_end else query.skip,
             order=order,
         )
-        ids = [searcher.doc(address)["id"][0] for _, address in found.hits]
+        hits = [] if past_the_end else found.hits
+        ids = [searcher.doc(address)["id"][0] for _, address in hits]
         # `count` is set because count=True; the type stub does not declare it.
         total: int = getattr(found, "count", 0) or 0
         result = SearchResult(ids=ids, total=total)

@@ -14,7 +14,7 @@ from indexer.engines.base import SearchEngine, SearchQuery, SortField
 from service.config import normalize_file_type
 from service.deps import Reader, SessionDep
 from service.errors import error_responses
-from service.pagination import Limit, Skip, SortDirection
+from service.pagination import MAX_OFFSET, Limit, Skip, SortDirection
 from service.search import service
 from service.search.schemas import AssetPage, FacetsParam, IdPage, as_utc, parse_facets
 from service.tags.service import TagMatch
@@ -60,7 +60,7 @@ def list_assets(
 ) -> JSONResponse:
     """List, filter, search and facet assets, from the search index."""
     query = SearchQuery(
-        skip=skip,
+        skip=min(skip, MAX_OFFSET),
         limit=limit,
         text=_text(search),
         file_name=_text(file_name),
@@ -75,6 +75,7 @@ def list_assets(
         facets=parse_facets(facets),
     )
     page = service.search_assets(session, _engine(request), query)
+    page.skip = skip
     # `facets` appears only when asked for, while null fields of assets stay in place.
     body = page.model_dump(mode="json", exclude={"facets"} if page.facets is None else set())
     return JSONResponse(body)

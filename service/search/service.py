@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 from indexer.engines.base import FacetName, SearchEngine, SearchQuery, SearchResult
 from service.assets.service import to_public_many
 from service.models import MediaAsset, Tag
+from service.pagination import MAX_OFFSET
 from service.search.schemas import AssetPage, FacetValue, IdPage, TagFacetValue
 from service.tags.service import get_tag
 
@@ -65,7 +66,8 @@ def tag_asset_ids(
     session: Session, engine: SearchEngine, *, tag_id: uuid.UUID, skip: int, limit: int
 ) -> IdPage:
     get_tag(session, tag_id)
-    result = engine.search(SearchQuery(skip=skip, limit=limit, tag_ids=[str(tag_id)]))
+    query = SearchQuery(skip=min(skip, MAX_OFFSET), limit=limit, tag_ids=[str(tag_id)])
+    result = engine.search(query)
     return IdPage(
         items=[uuid.UUID(value) for value in result.ids], total=result.total, skip=skip, limit=limit
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlmodel import Session, col
 from service.errors import Conflict, NotFound, is_constraint_violation
 from service.index_outbox import record_tag_holders
 from service.models import TAG_NAME_UNIQUE, MediaAssetTag, Tag, tag_name_key, utc_now
-from service.pagination import Page, SortDirection
+from service.pagination import MAX_OFFSET, Page, SortDirection
 from service.tags.schemas import TagCreate, TagPublic, TagUpdate
 
 
@@ -81,13 +82,15 @@ def get_public_tag(session: Session, tag_id: uuid.UUID) -> TagPublic:
     return to_public(tag, asset_counts(session, [tag.id])[tag.id])
 
 
-def _commit_tag(session: Session, tag: Tag) -> None:
+@contextmanager
+def _unique_name(session: Session, name: str) -> Iterator[None]:
+    """Turn the database's unique-name violation, wherever it surfaces, into a 409."""
     try:
-        session.commit()
+        yield
     except IntegrityError as exc:
         session.rollback()
         if is_constraint_violation(exc, constraint=TAG_NAME_UNIQUE, column="tag.name_key"):
-            raise Conflict(f"A tag named {tag.name!r} already exists.") from exc
+            raise Conflict(f"A tag named {name!r} already exists.") from exc
         raise
 
 
@@ -100,25 +103,28 @@ def create_tag(session: Session, *, data: TagCreate) -> TagPublic:
     )
     tag.updated_at = tag.created_at
     session.add(tag)
-    _commit_tag(session, tag)
+    with _unique_name(session, tag.name):
+        session.commit()
     return to_public(tag, 0)
 
 
 def update_tag(session: Session, *, tag_id: uuid.UUID, data: TagUpdate) -> TagPublic:
     tag = get_tag(session, tag_id)
     changes = data.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] != tag.name:
-        tag.name = changes["name"]
-        tag.name_key = tag_name_key(tag.name)
-        # Search documents carry tag names; colours are looked up when facets are shown.
-        record_tag_holders(session, tag.id)
-    if "description" in changes:
-        tag.description = changes["description"]
-    if "color" in changes:
-        tag.color = changes["color"]
-    tag.updated_at = utc_now()
-    session.add(tag)
-    _commit_tag(session, tag)
+    with _unique_name(session, changes.get("name", tag.name)):
+        if "name" in changes and changes["name"] != tag.name:
+            tag.name = changes["name"]
+            tag.name_key = tag_name_key(tag.name)
+            session.flush()
+            # Search documents carry tag names; colours are looked up when facets are shown.
+            record_tag_holders(session, tag.id)
+        if "description" in changes:
+            tag.description = changes["description"]
+        if "color" in changes:
+            tag.color = changes["color"]
+        tag.updated_at = utc_now()
+        session.add(tag)
+        session.commit()
     return get_public_tag(session, tag_id)
 
 
@@ -169,9 +175,10 @@ def list_tags(
         sort_column.desc() if descending else sort_column.asc(),
         col(Tag.id).desc() if descending else col(Tag.id).asc(),
     ]
+    offset = min(skip, MAX_OFFSET)  # beyond any table: an empty page, not an overflow
     total = session.execute(select(func.count()).select_from(Tag).where(*conditions)).scalar_one()
     rows = session.execute(
-        select(Tag, count).where(*conditions).order_by(*order).offset(skip).limit(limit)
+        select(Tag, count).where(*conditions).order_by(*order).offset(offset).limit(limit)
     ).all()
     items = [to_public(tag, asset_count) for tag, asset_count in rows]
     return Page[TagPublic](items=items, total=total, skip=skip, limit=limit)
