@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -13,6 +19,8 @@ from service.auth import issue_token
 from service.config import Settings
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+READ_WRITE = "media:read media:write"
+ADMIN = "media:admin"
 
 
 @pytest.fixture
@@ -25,9 +33,7 @@ def settings(data_dir: Path) -> Settings:
     return Settings(data_dir=data_dir, auth_secret=TEST_SECRET)
 
 
-def make_token(
-    sub: str = "alice", scope: str = "media:read media:write", ttl: int | None = 3600
-) -> str:
+def make_token(sub: str = "alice", scope: str = READ_WRITE, ttl: int | None = 3600) -> str:
     return issue_token(secret=TEST_SECRET, subject=sub, scope=scope, ttl_seconds=ttl)
 
 
@@ -46,3 +52,90 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def anonymous(client: TestClient) -> TestClient:
     """A second client of the same running app that sends no Authorization header."""
     return TestClient(client.app)
+
+
+@pytest.fixture
+def admin(client: TestClient) -> TestClient:
+    """A client of the same running app whose token for root carries only media:admin."""
+    return TestClient(client.app, headers=bearer(make_token(sub="root", scope=ADMIN)))
+
+
+def random_id() -> str:
+    return str(uuid.uuid4())
+
+
+def create_tag(client: TestClient, name: str = "Leather", **fields: Any) -> dict[str, Any]:
+    """Create a tag through the API and return its JSON."""
+    response = client.post("/api/tags", json={"name": name, **fields})
+    assert response.status_code == 201, response.text
+    tag: dict[str, Any] = response.json()
+    return tag
+
+
+def create_record(
+    client: TestClient, file_name: str = "notes.pdf", **fields: Any
+) -> dict[str, Any]:
+    """Create a metadata-only asset (no file yet) and return its JSON."""
+    response = client.post("/api/media-assets", json={"file_name": file_name, **fields})
+    assert response.status_code == 201, response.text
+    asset: dict[str, Any] = response.json()
+    return asset
+
+
+def upload(
+    client: TestClient,
+    file_name: str,
+    content: bytes,
+    *,
+    tag_ids: Iterable[str] = (),
+    url: str = "/api/media-assets/upload",
+    declared_type: str = "application/octet-stream",
+) -> httpx.Response:
+    """POST a multipart upload: one `file` part and `tag_ids` as repeated form fields."""
+    ids = list(tag_ids)
+    response: httpx.Response = client.post(
+        url,
+        files={"file": (file_name, content, declared_type)},
+        data={"tag_ids": ids} if ids else None,
+    )
+    return response
+
+
+def uploaded(
+    client: TestClient, file_name: str, content: bytes, *, tag_ids: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Upload a file that must be accepted and return the new asset's JSON."""
+    response = upload(client, file_name, content, tag_ids=tag_ids)
+    assert response.status_code == 201, response.text
+    asset: dict[str, Any] = response.json()
+    return asset
+
+
+def stored_files(settings: Settings) -> list[Path]:
+    """Every regular file under the files tree, the staging directory included."""
+    if not settings.files_dir.exists():
+        return []
+    return sorted(path for path in settings.files_dir.rglob("*") if path.is_file())
+
+
+def row_counts(settings: Settings) -> dict[str, int]:
+    """Rows per table, read straight from the SQLite file the app writes."""
+    database = settings.data_dir / "media.db"
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        return {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            for table in ("media_asset", "tag", "media_asset_tag")
+        }
+
+
+def assert_utc(value: str) -> datetime:
+    """A timestamp in the API's shape: ISO 8601 with an explicit UTC offset."""
+    assert value.endswith(("Z", "+00:00")), value
+    parsed = datetime.fromisoformat(value)
+    assert parsed.utcoffset() is not None
+    assert parsed.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    return parsed
+
+
+def tag_names(asset: dict[str, Any]) -> list[str]:
+    return [tag["name"] for tag in asset["tags"]]

@@ -1,0 +1,313 @@
+"""File uploads: type detection, names, storage on disk, size limits, tags and replacement."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.config import Settings
+from tests import samples
+from tests.conftest import (
+    TEST_SECRET,
+    assert_utc,
+    bearer,
+    create_record,
+    create_tag,
+    make_token,
+    random_id,
+    row_counts,
+    stored_files,
+    tag_names,
+    upload,
+    uploaded,
+)
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SMALL_LIMIT = 4096
+
+
+def assert_stored(settings: Settings, asset: dict[str, Any], content: bytes) -> Path:
+    """The asset's file exists under the files dir, by a relative key, with exactly `content`."""
+    key = asset["storage_location"]
+    assert isinstance(key, str)
+    assert not PurePosixPath(key).is_absolute()
+    assert ".." not in PurePosixPath(key).parts
+    assert str(settings.data_dir) not in key
+    path = settings.files_dir / key
+    assert path.read_bytes() == content
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "content_type"),
+    [
+        ("wallet.png", samples.png, "image/png"),
+        ("wallet.jpg", samples.jpeg, "image/jpeg"),
+        ("wallet.jpeg", samples.jpeg, "image/jpeg"),
+        ("stitch.gif", samples.gif, "image/gif"),
+        ("pattern.pdf", samples.pdf, "application/pdf"),
+        ("care guide.docx", samples.docx, DOCX),
+        ("prices.xlsx", samples.xlsx, XLSX),
+        ("old notes.doc", samples.doc, "application/msword"),
+        ("prices.csv", samples.csv, "text/csv"),
+        ("logo.svg", samples.svg, "image/svg+xml"),
+    ],
+)
+def test_upload_each_allowed_type(
+    client: TestClient,
+    settings: Settings,
+    name: str,
+    make: Callable[[], bytes],
+    content_type: str,
+) -> None:
+    content = make()
+    # The declared type is a lie on purpose: the stored type must come from the bytes.
+    response = upload(client, name, content, declared_type="text/html")
+    assert response.status_code == 201, response.text
+    asset = response.json()
+    assert asset["file_name"] == name
+    assert asset["file_type"] == PurePosixPath(name).suffix
+    assert asset["content_type"] == content_type
+    assert asset["file_size_bytes"] == len(content)
+    assert asset["checksum_sha256"] == hashlib.sha256(content).hexdigest()
+    assert asset["uploaded_by"] == "alice"
+    for field in ("uploaded_at", "created_at", "updated_at"):
+        assert_utc(asset[field])
+    assert_stored(settings, asset, content)
+    assert stored_files(settings) == [settings.files_dir / asset["storage_location"]]
+    assert client.get(f"/api/media-assets/{asset['id']}").json() == asset
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../x/passwd.jpg", "passwd.jpg"),
+        ("/etc/passwd.jpg", "passwd.jpg"),
+        ("..\\..\\windows\\evil.jpg", "evil.jpg"),
+        ("C:\\Users\\bob\\photo.jpg", "photo.jpg"),
+    ],
+)
+def test_file_name_loses_its_directories(
+    client: TestClient, settings: Settings, sent: str, kept: str
+) -> None:
+    asset = uploaded(client, sent, samples.jpeg())
+    assert asset["file_name"] == kept
+    assert_stored(settings, asset, samples.jpeg())
+    # Nothing escaped the files tree.
+    assert not (settings.data_dir.parent / "x").exists()
+
+
+def test_upper_case_extension_is_normalised(client: TestClient) -> None:
+    asset = uploaded(client, "PHOTO.JPG", samples.jpeg())
+    assert (asset["file_name"], asset["file_type"]) == ("PHOTO.JPG", ".jpg")
+    assert asset["content_type"] == "image/jpeg"
+
+
+def test_upload_uses_the_callers_subject(anonymous: TestClient) -> None:
+    bob = TestClient(anonymous.app, headers=bearer(make_token(sub="bob", scope="media:write")))
+    assert uploaded(bob, "a.png", samples.png())["uploaded_by"] == "bob"
+
+
+def test_tag_ids_as_repeated_form_fields(client: TestClient) -> None:
+    ids = [create_tag(client, name)["id"] for name in ["Saddle", "brown", "Awl"]]
+    asset = uploaded(client, "wallet.png", samples.png(), tag_ids=ids)
+    assert tag_names(asset) == ["Awl", "brown", "Saddle"]
+    for tag_id in ids:
+        assert client.get(f"/api/tags/{tag_id}/count").json() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("photo.jpg", samples.html()),
+        ("prices.csv", samples.html()),
+        ("report.docx", samples.plain_zip()),
+        ("report.xlsx", samples.docx()),
+        ("report.docx", samples.pdf()),
+        ("report.pdf", samples.png()),
+        ("photo.png", samples.jpeg()),
+        ("prices.csv", samples.png()),
+        ("logo.svg", samples.html()),
+        ("old.doc", samples.pdf()),
+        ("setup.exe", b"MZ\x90\x00" + b"\x00" * 60),
+        ("page.html", samples.html()),
+        ("archive.zip", samples.plain_zip()),
+        ("no extension", samples.png()),
+    ],
+)
+def test_disguised_or_disallowed_uploads_are_415(
+    client: TestClient, settings: Settings, name: str, content: bytes
+) -> None:
+    response = upload(client, name, content, declared_type="image/png")
+    assert response.status_code == 415, response.text
+    assert isinstance(response.json()["detail"], str)
+    assert stored_files(settings) == []
+    assert row_counts(settings)["media_asset"] == 0
+
+
+def test_missing_file_part_is_422(client: TestClient, settings: Settings) -> None:
+    tag = create_tag(client, "A")["id"]
+    for response in (
+        client.post("/api/media-assets/upload", data={"tag_ids": [tag]}),
+        client.post("/api/media-assets/upload", files={"other": ("a.png", samples.png())}),
+        client.post("/api/media-assets/upload", json={"file": "a.png"}),
+        client.post("/api/media-assets/upload"),
+    ):
+        assert response.status_code == 422, response.text
+        assert isinstance(response.json()["detail"], list)
+    assert row_counts(settings)["media_asset"] == 0
+    assert stored_files(settings) == []
+
+
+@pytest.mark.parametrize("bad", ["unknown", "malformed"])
+def test_bad_tag_id_leaves_no_file_and_no_row(
+    client: TestClient, settings: Settings, bad: str
+) -> None:
+    known = create_tag(client, "A")["id"]
+    wrong = random_id() if bad == "unknown" else "not-a-uuid"
+    response = upload(client, "a.png", samples.png(), tag_ids=[known, wrong])
+    assert response.status_code == 422
+    assert wrong in str(response.json()["detail"])
+    assert stored_files(settings) == []
+    assert row_counts(settings) == {"media_asset": 0, "tag": 1, "media_asset_tag": 0}
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Iterator[tuple[TestClient, Settings]]:
+    """An app of its own whose upload limit is a few KiB."""
+    settings = Settings(
+        data_dir=tmp_path / "small", auth_secret=TEST_SECRET, max_upload_bytes=SMALL_LIMIT
+    )
+    with TestClient(create_app(settings), headers=bearer(make_token())) as client:
+        yield client, settings
+
+
+def padded_png(size: int) -> bytes:
+    # Bytes after IEND do not change what the signature says the file is.
+    content = samples.png()
+    return content + b"\x00" * (size - len(content))
+
+
+def test_upload_of_exactly_the_limit_is_accepted(small: tuple[TestClient, Settings]) -> None:
+    client, settings = small
+    asset = uploaded(client, "a.png", padded_png(SMALL_LIMIT))
+    assert asset["file_size_bytes"] == SMALL_LIMIT
+    assert_stored(settings, asset, padded_png(SMALL_LIMIT))
+
+
+@pytest.mark.parametrize(
+    "size",
+    [SMALL_LIMIT + 1, 3 * SMALL_LIMIT, 2 * 1024 * 1024],
+    ids=["one byte over", "streamed", "declared length far over"],
+)
+def test_oversize_upload_is_413_and_leaves_nothing(
+    small: tuple[TestClient, Settings], size: int
+) -> None:
+    client, settings = small
+    tag = create_tag(client, "A")["id"]
+    response = upload(client, "big.png", padded_png(size), tag_ids=[tag])
+    assert response.status_code == 413, response.text
+    assert isinstance(response.json()["detail"], str)
+    assert stored_files(settings) == []
+    assert list((settings.files_dir / ".staging").iterdir()) == []
+    assert row_counts(settings) == {"media_asset": 0, "tag": 1, "media_asset_tag": 0}
+
+
+def test_oversize_replacement_is_413_and_keeps_the_old_file(
+    small: tuple[TestClient, Settings],
+) -> None:
+    client, settings = small
+    asset = uploaded(client, "a.png", samples.png())
+    response = upload(
+        client,
+        "big.png",
+        padded_png(2 * SMALL_LIMIT),
+        url=f"/api/media-assets/{asset['id']}/upload",
+    )
+    assert response.status_code == 413
+    assert client.get(f"/api/media-assets/{asset['id']}").json() == asset
+    path = assert_stored(settings, asset, samples.png())
+    assert stored_files(settings) == [path]
+
+
+# Replacing the content of an asset
+
+
+def test_replace_follows_the_new_file(client: TestClient, settings: Settings) -> None:
+    tag = create_tag(client, "Leather")["id"]
+    old = uploaded(client, "wallet.png", samples.png(), tag_ids=[tag])
+    old_path = assert_stored(settings, old, samples.png())
+    bob = TestClient(client.app, headers=bearer(make_token(sub="bob")))
+    content = samples.pdf()
+    response = upload(bob, "dir/Pattern.PDF", content, url=f"/api/media-assets/{old['id']}/upload")
+    assert response.status_code == 200, response.text
+    new = response.json()
+    assert new["id"] == old["id"]
+    assert (new["file_name"], new["file_type"]) == ("Pattern.PDF", ".pdf")
+    assert new["content_type"] == "application/pdf"
+    assert new["file_size_bytes"] == len(content)
+    assert new["checksum_sha256"] == hashlib.sha256(content).hexdigest()
+    assert assert_utc(new["updated_at"]) > assert_utc(old["updated_at"])
+    for field in ("uploaded_at", "uploaded_by", "created_at", "tags"):
+        assert new[field] == old[field]
+    assert new["storage_location"] != old["storage_location"]
+    assert not old_path.exists()
+    new_path = assert_stored(settings, new, content)
+    assert stored_files(settings) == [new_path]
+    assert client.get(f"/api/media-assets/{old['id']}").json() == new
+    assert client.get(f"/api/media-assets/{old['id']}/download").content == content
+
+
+def test_replace_attaches_a_file_to_a_bare_record(client: TestClient, settings: Settings) -> None:
+    record = create_record(client, "scan.jpg")
+    response = upload(
+        client, "scan.png", samples.png(), url=f"/api/media-assets/{record['id']}/upload"
+    )
+    assert response.status_code == 200, response.text
+    asset = response.json()
+    assert (asset["file_name"], asset["file_type"], asset["content_type"]) == (
+        "scan.png",
+        ".png",
+        "image/png",
+    )
+    assert asset["uploaded_at"] == record["uploaded_at"]
+    assert_stored(settings, asset, samples.png())
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("photo.jpg", samples.html()), ("report.docx", samples.plain_zip()), ("run.exe", b"MZ")],
+)
+def test_disguised_replacement_is_415_and_changes_nothing(
+    client: TestClient, settings: Settings, name: str, content: bytes
+) -> None:
+    old = uploaded(client, "wallet.png", samples.png())
+    response = upload(client, name, content, url=f"/api/media-assets/{old['id']}/upload")
+    assert response.status_code == 415
+    assert client.get(f"/api/media-assets/{old['id']}").json() == old
+    path = assert_stored(settings, old, samples.png())
+    assert stored_files(settings) == [path]
+
+
+def test_replace_without_file_is_422_and_changes_nothing(
+    client: TestClient, settings: Settings
+) -> None:
+    old = uploaded(client, "wallet.png", samples.png())
+    response = client.post(f"/api/media-assets/{old['id']}/upload", data={"x": "y"})
+    assert response.status_code == 422
+    assert client.get(f"/api/media-assets/{old['id']}").json() == old
+    assert len(stored_files(settings)) == 1
+
+
+def test_replace_unknown_asset_is_404(client: TestClient, settings: Settings) -> None:
+    response = upload(client, "a.png", samples.png(), url=f"/api/media-assets/{random_id()}/upload")
+    assert response.status_code == 404
+    assert isinstance(response.json()["detail"], str)
+    assert stored_files(settings) == []
