@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class DomainError(Exception):
@@ -55,8 +57,22 @@ async def _handle_domain_error(_request: Request, exc: Exception) -> JSONRespons
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+# What FastAPI says, as a 400, when a JSON body is not even valid UTF-8.
+_BODY_PARSE_FAILURE = "There was an error parsing the body"
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> Response:
+    """The contract makes every malformed JSON body a 422 in the standard shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _BODY_PARSE_FAILURE:
+        error = {"type": "json_invalid", "loc": ["body"], "msg": "JSON decode error", "input": {}}
+        return JSONResponse({"detail": [error]}, status_code=422)
+    return await http_exception_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _handle_domain_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
 
 
 def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:

@@ -40,6 +40,8 @@ def _drop_header(request: Request, name: bytes) -> None:
 def file_response(request: Request, asset: MediaAsset, path: Path) -> Response:
     etag = f'"{asset.checksum_sha256}"'
     headers = {
+        # Exactly as stored: Starlette would otherwise claim utf-8 for any text/* file.
+        "Content-Type": asset.content_type,
         "ETag": etag,
         "Content-Disposition": content_disposition(asset.file_name),
         "X-Content-Type-Options": "nosniff",
@@ -60,6 +62,6 @@ def file_response(request: Request, asset: MediaAsset, path: Path) -> Response:
             return JSONResponse(
                 {"detail": f"The requested range is outside the file's {size} bytes."},
                 status_code=416,
-                headers={"Content-Range": f"bytes */{size}", **headers},
+                headers={"Content-Range": f"bytes */{size}", "ETag": etag},
             )
     return FileResponse(path, media_type=asset.content_type, headers=headers)
