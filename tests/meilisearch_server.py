@@ -26,15 +26,54 @@ def _free_port() -> int:
         return port
 
 
-def _wait_healthy(url: str, *, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):  # noqa: S310  (loopback URL)
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"Meilisearch at {url} did not become healthy")
+class MeilisearchProcess:
+    """A `meilisearch` binary on a loopback port with its own data dir; restartable."""
+
+    def __init__(self, binary: str, data_dir: Path) -> None:
+        self.binary = binary
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(  # noqa: S603  (our own argument list)
+            [
+                self.binary,
+                "--http-addr",
+                f"127.0.0.1:{self.port}",
+                "--db-path",
+                str(self.data_dir),
+                "--master-key",
+                MASTER_KEY,
+                "--no-analytics",
+                "--env",
+                "development",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._wait_healthy()
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=30)
+            self._process = None
+
+    def _wait_healthy(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"Meilisearch at {self.url} did not become healthy")
+
+
+def meilisearch_binary() -> str | None:
+    return shutil.which("meilisearch")
 
 
 @contextmanager
@@ -44,31 +83,13 @@ def meilisearch_server(data_dir: Path) -> Iterator[tuple[str, str | None] | None
     if url:
         yield url, os.environ.get("MEDIA_TEST_MEILISEARCH_KEY")
         return
-    binary = shutil.which("meilisearch")
+    binary = meilisearch_binary()
     if binary is None:
         yield None
         return
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(  # noqa: S603  (our own argument list)
-        [
-            binary,
-            "--http-addr",
-            f"127.0.0.1:{port}",
-            "--db-path",
-            str(data_dir / "meili"),
-            "--master-key",
-            MASTER_KEY,
-            "--no-analytics",
-            "--env",
-            "development",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = MeilisearchProcess(binary, data_dir / "meili")
+    server.start()
     try:
-        _wait_healthy(url)
-        yield url, MASTER_KEY
+        yield server.url, MASTER_KEY
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()

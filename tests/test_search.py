@@ -22,24 +22,35 @@ from tests.conftest import TEST_SECRET, bearer, make_token
 from tests.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
 
 
+@pytest.fixture(scope="session")
+def meilisearch_endpoint(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str | None] | None]:
+    """One Meilisearch for the whole run; each test gets an index of its own."""
+    with meilisearch_server(tmp_path_factory.mktemp("meilisearch")) as server:
+        yield server
+
+
 @pytest.fixture(params=["embedded", "meilisearch"])
-def engine_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+def engine_settings(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    meilisearch_endpoint: tuple[str, str | None] | None,
+) -> Settings:
     data_dir = tmp_path / "data"
     if request.param == "embedded":
-        yield Settings(data_dir=data_dir, auth_secret=TEST_SECRET)
-        return
-    with meilisearch_server(tmp_path) as server:
-        if server is None:
-            pytest.skip(HOW_TO_ENABLE)
-        url, key = server
-        yield Settings(
-            data_dir=data_dir,
-            auth_secret=TEST_SECRET,
-            search_engine="meilisearch",
-            meilisearch_url=url,
-            meilisearch_api_key=key,
-            meilisearch_index=f"test_{uuid.uuid4().hex[:10]}",
-        )
+        return Settings(data_dir=data_dir, auth_secret=TEST_SECRET)
+    if meilisearch_endpoint is None:
+        pytest.skip(HOW_TO_ENABLE)
+    url, key = meilisearch_endpoint
+    return Settings(
+        data_dir=data_dir,
+        auth_secret=TEST_SECRET,
+        search_engine="meilisearch",
+        meilisearch_url=url,
+        meilisearch_api_key=key,
+        meilisearch_index=f"test_{uuid.uuid4().hex[:10]}",
+    )
 
 
 @pytest.fixture
