@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,8 @@ from service.app import create_app
 from service.cli import main as cli_main
 from service.config import Settings
 from tests import samples
-from tests.conftest import bearer, make_token
+from tests.conftest import TEST_SECRET, bearer, make_token
+from tests.meilisearch_server import MASTER_KEY, MeilisearchProcess, meilisearch_binary
 
 
 @pytest.fixture
@@ -136,3 +138,39 @@ def test_check_command_reports_drift_and_repairs_it(
     assert cli_main(["check", "--repair"]) == 1
     state.indexer.drain()
     assert cli_main(["check"]) == 0
+
+
+def test_meilisearch_down_then_back_converges(tmp_path: Path) -> None:
+    binary = meilisearch_binary()
+    if binary is None:
+        pytest.skip("needs a `meilisearch` binary on PATH, to stop and restart it")
+    server = MeilisearchProcess(binary, tmp_path / "meili")
+    server.start()
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        auth_secret=TEST_SECRET,
+        search_engine="meilisearch",
+        meilisearch_url=server.url,
+        meilisearch_api_key=MASTER_KEY,
+        index_wait_ms=1000,
+    )
+    try:
+        with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+            before = _create(api, "before outage.pdf")
+            assert api.get("/api/media-assets").json()["total"] == 1
+            server.stop()
+            during = api.post("/api/media-assets", json={"file_name": "during outage.pdf"})
+            assert during.status_code == 201
+            assert during.headers["X-Index-Status"] == "pending"
+            renamed = api.put(f"/api/media-assets/{before['id']}", json={"file_name": "x.pdf"})
+            assert renamed.status_code == 200 and renamed.headers["X-Index-Status"] == "pending"
+            assert api.get("/readyz").status_code == 503
+            server.start()
+            state = _state(api)
+            state.indexer.drain()  # do not wait for the worker's backoff to expire
+            assert find_drift(state.engine, state.search).total == 0
+            found = api.get("/api/media-assets", params={"search": "outage"}).json()
+            assert [item["file_name"] for item in found["items"]] == ["during outage.pdf"]
+            assert api.get("/readyz").status_code == 200
+    finally:
+        server.stop()
