@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,8 @@ from service.search.routes import router as search_router
 from service.storage import LocalStorage
 from service.tags.routes import router as tags_router
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -38,6 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.storage = LocalStorage(settings.files_dir)
         app.state.auth_secret = settings.resolved_auth_secret(create=True)
         app.state.search = open_engine(settings)
+        try:
+            # Meilisearch: create the index and apply and verify its settings now.
+            app.state.search.ping()
+        except EngineUnavailable as exc:
+            # Writes still succeed while the engine is down; the indexer catches up later.
+            log.warning("search engine not ready at start-up: %s", exc)
         app.state.indexer = IndexerWorker(engine, app.state.search)
         if settings.run_indexer:
             app.state.indexer.start()
