@@ -18,8 +18,9 @@ from indexer.worker import IndexerWorker
 from service.assets.routes import router as assets_router
 from service.auth_guard import BearerAuthMiddleware
 from service.config import Settings
-from service.db import create_schema, make_engine
+from service.db import make_engine
 from service.errors import install_error_handlers
+from service.migrate import require_current_schema
 from service.models import utc_now
 from service.search.routes import router as search_router
 from service.storage import LocalStorage
@@ -35,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.resolved_database_url)
-        create_schema(engine)
+        require_current_schema(engine)
         app.state.settings = settings
         app.state.engine = engine
         app.state.storage = LocalStorage(settings.files_dir)

@@ -21,7 +21,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.db import make_engine
+    from service.migrate import require_current_schema
 
+    db = make_engine(settings.resolved_database_url)
+    try:
+        require_current_schema(db)
+    finally:
+        db.dispose()
     secret = settings.resolved_auth_secret(create=True)
     assert secret is not None
     token = issue_token(secret=secret, subject="admin", scope="media:admin", ttl_seconds=None)
@@ -29,7 +36,37 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Auth secret from {source}.", flush=True)
     print(f"Admin token (sub=admin, scope=media:admin):\n  {token}", flush=True)
     print(f"API docs: http://{args.host}:{args.port}/docs", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        return 0
+    return _serve_workers(args, settings)
+
+
+def _serve_workers(args: argparse.Namespace, settings: Settings) -> int:
+    """Several API processes; the indexing runs in one process of its own beside them."""
+    import os
+    import subprocess
+
+    import uvicorn
+
+    indexer = None
+    if settings.run_indexer:
+        indexer = subprocess.Popen([sys.executable, "-m", "service.cli", "indexer"])
+    # The workers build their app from the environment: none of them indexes.
+    os.environ["MEDIA_RUN_INDEXER"] = "false"
+    try:
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+        )
+    finally:
+        if indexer is not None:
+            indexer.terminate()
+            indexer.wait(timeout=30)
     return 0
 
 
@@ -45,12 +82,21 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 def _open_index(settings: Settings) -> tuple[Engine, SearchEngine]:
     from indexer.engines import open_engine
-    from service.db import create_schema, make_engine
+    from service.db import make_engine
+    from service.migrate import require_current_schema
+
+    db = make_engine(settings.resolved_database_url)
+    require_current_schema(db)
+    return db, open_engine(settings)
+
+
+def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    from service.migrate import upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = make_engine(settings.resolved_database_url)
-    create_schema(db)
-    return db, open_engine(settings)
+    upgrade(settings.resolved_database_url)
+    print("The database schema is up to date.")
+    return 0
 
 
 def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
@@ -109,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="API processes; >1 runs the indexer as its own"
+    )
     serve.set_defaults(handler=_serve)
 
     token = commands.add_parser("token", help="print a bearer token signed with the secret")
@@ -117,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=None, help="seconds until it expires")
     token.set_defaults(handler=_token)
 
+    migrate = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate.set_defaults(handler=_migrate)
     commands.add_parser("indexer", help="run the indexer alone").set_defaults(handler=_indexer)
     commands.add_parser(
         "reindex", help="rebuild the search index from the database and swap it in"
@@ -128,9 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from service.migrate import SchemaNotCurrent
+
     args = build_parser().parse_args(argv)
     handler = args.handler
-    result: int = handler(args, Settings())
+    try:
+        result: int = handler(args, Settings())
+    except SchemaNotCurrent as exc:
+        print(f"media-assets: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

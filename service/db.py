@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from service import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -26,10 +26,6 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

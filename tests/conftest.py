@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
+import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url, text
 
 from service.app import create_app
 from service.auth import issue_token
 from service.config import Settings
+from service.migrate import upgrade
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 READ_WRITE = "media:read media:write"
@@ -28,9 +30,63 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+POSTGRES_URL_VARIABLE = "MEDIA_TEST_DATABASE_URL"
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server for one test, dropped afterwards."""
+    name = f"media_test_{uuid.uuid4().hex[:12]}"
+    admin_engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for the default SQLite file in the data dir, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    server_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not server_url:
+        pytest.skip(f"no PostgreSQL: set {POSTGRES_URL_VARIABLE} (see scripts/postgres-for-tests)")
+    with fresh_postgres_database(server_url) as url:
+        yield url
+
+
+SettingsFactory = Callable[..., Settings]
+
+
+def migrated_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test app (SQLite in `data_dir` unless overridden), schema migrated."""
+    settings = Settings(**{"data_dir": data_dir, "auth_secret": TEST_SECRET, **overrides})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    return settings
+
+
 @pytest.fixture
-def settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, auth_secret=TEST_SECRET)
+def settings_factory(database_url: str | None) -> SettingsFactory:
+    """Settings on this test's database, migrated to the current schema."""
+
+    def make(data_dir: Path, **overrides: Any) -> Settings:
+        if database_url is not None:
+            overrides = {"database_url": database_url, **overrides}
+        return migrated_settings(data_dir, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def settings(data_dir: Path, settings_factory: SettingsFactory) -> Settings:
+    return settings_factory(data_dir)
 
 
 def make_token(sub: str = "alice", scope: str = READ_WRITE, ttl: int | None = 3600) -> str:
@@ -119,13 +175,16 @@ def stored_files(settings: Settings) -> list[Path]:
 
 
 def row_counts(settings: Settings) -> dict[str, int]:
-    """Rows per table, read straight from the SQLite file the app writes."""
-    database = settings.data_dir / "media.db"
-    with contextlib.closing(sqlite3.connect(database)) as connection:
-        return {
-            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
-            for table in ("media_asset", "tag", "media_asset_tag")
-        }
+    """Rows per table, read straight from the database the app writes."""
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+                for table in ("media_asset", "tag", "media_asset_tag")
+            }
+    finally:
+        engine.dispose()
 
 
 def assert_utc(value: str) -> datetime:

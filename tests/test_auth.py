@@ -22,6 +22,7 @@ from tests.conftest import (
     bearer,
     create_tag,
     make_token,
+    migrated_settings,
     row_counts,
     stored_files,
     uploaded,
@@ -133,7 +134,7 @@ class Shared:
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
     data_dir: Path = tmp_path_factory.mktemp("auth") / "data"
-    settings = Settings(data_dir=data_dir, auth_secret=TEST_SECRET)
+    settings = migrated_settings(data_dir)
     with TestClient(create_app(settings), headers=bearer(make_token())) as owner:
         yield Shared(TestClient(owner.app), settings, seed(owner))
 

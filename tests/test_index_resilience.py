@@ -19,7 +19,7 @@ from service.app import create_app
 from service.cli import main as cli_main
 from service.config import Settings
 from tests import samples
-from tests.conftest import TEST_SECRET, bearer, make_token
+from tests.conftest import SettingsFactory, bearer, make_token
 from tests.meilisearch_server import MASTER_KEY, MeilisearchProcess, meilisearch_binary
 
 
@@ -133,6 +133,8 @@ def test_check_command_reports_drift_and_repairs_it(
     )
     monkeypatch.setenv("MEDIA_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("MEDIA_AUTH_SECRET", settings.auth_secret or "")
+    if settings.database_url:
+        monkeypatch.setenv("MEDIA_DATABASE_URL", settings.database_url)
     state.search.close()  # the command opens its own engine, as it would in another process
     assert cli_main(["check"]) == 1
     assert cli_main(["check", "--repair"]) == 1
@@ -140,15 +142,16 @@ def test_check_command_reports_drift_and_repairs_it(
     assert cli_main(["check"]) == 0
 
 
-def test_meilisearch_down_then_back_converges(tmp_path: Path) -> None:
+def test_meilisearch_down_then_back_converges(
+    tmp_path: Path, settings_factory: SettingsFactory
+) -> None:
     binary = meilisearch_binary()
     if binary is None:
         pytest.skip("needs a `meilisearch` binary on PATH, to stop and restart it")
     server = MeilisearchProcess(binary, tmp_path / "meili")
     server.start()
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        auth_secret=TEST_SECRET,
+    settings = settings_factory(
+        tmp_path / "data",
         search_engine="meilisearch",
         meilisearch_url=server.url,
         meilisearch_api_key=MASTER_KEY,

@@ -16,7 +16,7 @@ from schemathesis.python.asgi import shutdown_lifespans
 from service.app import create_app
 from service.config import Settings
 from tests import samples
-from tests.conftest import ADMIN, TEST_SECRET, bearer, make_token
+from tests.conftest import ADMIN, TEST_SECRET, bearer, make_token, migrated_settings
 
 HEADERS = bearer(make_token(sub="fuzzer", scope=ADMIN))
 
@@ -35,7 +35,7 @@ OPERATIONS = _operations()
 def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The schema of one app, served on a fresh data dir for the whole module."""
     data_dir = tmp_path_factory.mktemp("schemathesis") / "data"
-    app = create_app(Settings(data_dir=data_dir, auth_secret=TEST_SECRET))
+    app = create_app(migrated_settings(data_dir))
     # Loading starts the app's lifespan; it keeps running for the generated requests.
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     shutdown_lifespans()

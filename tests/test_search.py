@@ -18,7 +18,7 @@ from service.config import Settings
 from service.index_outbox import record_assets
 from service.models import MediaAsset
 from tests import samples
-from tests.conftest import TEST_SECRET, bearer, make_token
+from tests.conftest import SettingsFactory, bearer, make_token
 from tests.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
 
 
@@ -36,16 +36,16 @@ def engine_settings(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     meilisearch_endpoint: tuple[str, str | None] | None,
+    settings_factory: SettingsFactory,
 ) -> Settings:
     data_dir = tmp_path / "data"
     if request.param == "embedded":
-        return Settings(data_dir=data_dir, auth_secret=TEST_SECRET)
+        return settings_factory(data_dir)
     if meilisearch_endpoint is None:
         pytest.skip(HOW_TO_ENABLE)
     url, key = meilisearch_endpoint
-    return Settings(
-        data_dir=data_dir,
-        auth_secret=TEST_SECRET,
+    return settings_factory(
+        data_dir,
         search_engine="meilisearch",
         meilisearch_url=url,
         meilisearch_api_key=key,

@@ -14,7 +14,7 @@ from service.app import create_app
 from service.config import Settings
 from tests import samples
 from tests.conftest import (
-    TEST_SECRET,
+    SettingsFactory,
     assert_utc,
     bearer,
     create_record,
@@ -180,11 +180,11 @@ def test_bad_tag_id_leaves_no_file_and_no_row(
 
 
 @pytest.fixture
-def small(tmp_path: Path) -> Iterator[tuple[TestClient, Settings]]:
+def small(
+    tmp_path: Path, settings_factory: SettingsFactory
+) -> Iterator[tuple[TestClient, Settings]]:
     """An app of its own whose upload limit is a few KiB."""
-    settings = Settings(
-        data_dir=tmp_path / "small", auth_secret=TEST_SECRET, max_upload_bytes=SMALL_LIMIT
-    )
+    settings = settings_factory(tmp_path / "small", max_upload_bytes=SMALL_LIMIT)
     with TestClient(create_app(settings), headers=bearer(make_token())) as client:
         yield client, settings
 

@@ -1,0 +1,60 @@
+"""The Alembic migrations and the SQLModel tables describe the same schema, and the
+service refuses to run on a database that is not at the current revision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from service.app import create_app
+from service.cli import main as cli_main
+from service.config import Settings
+from service.migrate import SchemaNotCurrent, head_revision
+from tests.conftest import TEST_SECRET, SettingsFactory
+
+
+def test_models_and_migrations_agree(settings: Settings) -> None:
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, SQLModel.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_serve_refuses_an_unmigrated_database(
+    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", auth_secret=TEST_SECRET)
+    if database_url is not None:
+        settings = settings.model_copy(update={"database_url": database_url})
+    settings.data_dir.mkdir(parents=True)
+    with (
+        pytest.raises(SchemaNotCurrent, match="media-assets migrate"),
+        TestClient(create_app(settings)),
+    ):
+        pass
+    monkeypatch.setenv("MEDIA_DATA_DIR", str(settings.data_dir))
+    if database_url is not None:
+        monkeypatch.setenv("MEDIA_DATABASE_URL", database_url)
+    assert cli_main(["indexer"]) == 2  # refuses, saying what to run
+    assert cli_main(["migrate"]) == 0
+    assert cli_main(["check"]) == 0
+
+
+def test_serve_refuses_a_newer_schema(settings_factory: SettingsFactory, tmp_path: Path) -> None:
+    settings = settings_factory(tmp_path / "data")
+    engine = create_engine(settings.resolved_database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(SchemaNotCurrent, match="newer"), TestClient(create_app(settings)):
+        pass
+    assert head_revision() == "0001"
