@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, exists, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from service.models import IndexOutbox
@@ -20,12 +22,41 @@ class Claim:
     asset_ids: list[uuid.UUID]
 
 
+def holds_locks(session: Session) -> bool:
+    """Whether claims lock their rows until acknowledged (PostgreSQL), so several
+    indexers can share the outbox; SQLite has one writer at a time anyway."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def claim(session: Session, *, limit: int) -> Claim:
-    rows = session.execute(
-        select(col(IndexOutbox.id), col(IndexOutbox.asset_id))
-        .order_by(col(IndexOutbox.id))
-        .limit(limit)
+    """The oldest rows, in id order. On PostgreSQL the rows stay locked until the claim's
+    transaction ends, and another indexer skips them and every later row of their assets,
+    so no asset's documents are ever written out of order."""
+    row_id, asset_id = col(IndexOutbox.id), col(IndexOutbox.asset_id)
+    query = select(row_id, asset_id).order_by(row_id).limit(limit)
+    if not holds_locks(session):
+        rows = session.execute(query).all()
+        return _claim_of(rows)
+    earlier = aliased(IndexOutbox)
+    first_of_their_asset = ~exists().where(
+        col(earlier.asset_id) == asset_id, col(earlier.id) < row_id
+    )
+    heads = session.execute(
+        query.where(first_of_their_asset).with_for_update(skip_locked=True)
     ).all()
+    if not heads:
+        return Claim(row_ids=[], asset_ids=[])
+    # The later rows of the same assets come along: one reload serves them all.
+    rows = session.execute(
+        select(row_id, asset_id)
+        .where(asset_id.in_({asset for _, asset in heads}))
+        .order_by(row_id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return _claim_of(rows)
+
+
+def _claim_of(rows: Sequence[Row[int, uuid.UUID]]) -> Claim:
     # Many rows for one asset become one reload: the latest state wins anyway.
     asset_ids = list(dict.fromkeys(asset_id for _, asset_id in rows))
     return Claim(row_ids=[row_id for row_id, _ in rows], asset_ids=asset_ids)

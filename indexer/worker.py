@@ -41,7 +41,8 @@ class IndexerWorker:
             if not claimed.row_ids:
                 return 0
             documents = load_documents(session, claimed.asset_ids)
-            session.rollback()  # end the read transaction before the engine call
+            if not outbox.holds_locks(session):
+                session.rollback()  # SQLite: do not hold the database while the engine works
             upserts = [doc for doc in documents.values() if doc is not None]
             deletes = [str(asset_id) for asset_id, doc in documents.items() if doc is None]
             for rejected in self._engine.apply(upserts=upserts, deletes=deletes):
@@ -51,10 +52,19 @@ class IndexerWorker:
             self._progress.notify_all()
         return len(claimed.row_ids)
 
-    def drain(self) -> None:
-        """Apply every pending row now (used by maintenance commands and tests)."""
-        while self.run_once():
-            pass
+    def drain(self, *, timeout: float = 120) -> None:
+        """Apply every pending row now, including rows another indexer holds (waiting for
+        it to finish them): used by maintenance commands and tests."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.run_once():
+                continue
+            with Session(self._db) as session:
+                if outbox.lag(session).pending == 0:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError("the outbox did not drain in time")
+            time.sleep(0.02)
 
     def _loop(self) -> None:
         backoff = 0.5
@@ -75,6 +85,8 @@ class IndexerWorker:
                 self._wake.clear()
 
     def start(self) -> None:
+        """Claim the index for writing, then index in a background thread."""
+        self._engine.open_for_writing()
         self._thread = threading.Thread(target=self._loop, name="indexer", daemon=True)
         self._thread.start()
 

@@ -106,11 +106,17 @@ def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
     from indexer.worker import IndexerWorker
 
     db, engine = _open_index(settings)
+    from indexer.engines.base import EngineUnavailable
+
     worker = IndexerWorker(db, engine)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
-    worker.start()
+    try:
+        worker.start()
+    except EngineUnavailable as exc:
+        print(f"media-assets: {exc}", file=sys.stderr)
+        return 2
     print(f"Indexer running on the {engine.name} engine; Ctrl-C stops it.", flush=True)
     stopped.wait()
     worker.stop()

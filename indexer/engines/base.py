@@ -75,6 +75,10 @@ class SearchEngine(Protocol):
         Returns the ids of documents the engine rejected (each is logged by the caller)."""
         ...
 
+    def open_for_writing(self) -> None:
+        """Become the process that writes this index; EngineUnavailable says why not."""
+        ...
+
     def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
         """Build a fresh index from `batches` and swap it in atomically."""
         ...

@@ -152,14 +152,20 @@ class EmbeddedEngine:
             if directory.name != current:
                 shutil.rmtree(directory, ignore_errors=True)
 
+    def open_for_writing(self) -> None:
+        """Take the index's writer lock now, or say which process must be stopped."""
+        with self._lock:
+            self._writer_for_write()
+
     def _writer_for_write(self) -> tantivy.IndexWriter:
         if self._writer is None:
             try:
                 self._writer = self._index.writer(WRITER_HEAP_BYTES, 1)
             except ValueError as exc:
                 raise EngineUnavailable(
-                    f"Another process holds the embedded index writer ({exc}). With the "
-                    "embedded engine only one process may index; see the README."
+                    f"Another process is already indexing {self.root}: with the embedded "
+                    "engine only one process may write the index. Stop the other indexer, "
+                    "or run this one with MEDIA_RUN_INDEXER=false."
                 ) from exc
             self._remove_stale_dirs()
         return self._writer
@@ -200,6 +206,9 @@ class EmbeddedEngine:
 
     def _searcher(self) -> tantivy.Searcher:
         self._follow_swaps()
+        if self._writer is None:
+            # Another process may be the writer: pick up its latest commit before reading.
+            self._index.reload()
         return self._index.searcher()
 
     def _word_query(self, field: str, word: str, *, last: bool) -> tantivy.Query:

@@ -123,6 +123,10 @@ class MeilisearchEngine:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
         return rejected
 
+    def open_for_writing(self) -> None:
+        """Nothing to take: several indexers may share a Meilisearch index (the outbox
+        keeps each asset's writes in order), and a server that is down now is retried."""
+
     def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
         """Fill a fresh index, then swap it with the live one atomically."""
         temporary = f"{self.index_uid}_rebuild_{uuid.uuid4().hex[:8]}"
