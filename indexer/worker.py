@@ -16,7 +16,8 @@ from indexer.engines.base import SearchEngine
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-IDLE_POLL_SECONDS = 1.0
+# Writes from other processes are only seen in the table; this bounds their wait.
+IDLE_POLL_SECONDS = 0.1
 MAX_BACKOFF_SECONDS = 30.0
 
 

@@ -19,6 +19,7 @@ from service.app import create_app
 from service.auth import issue_token
 from service.config import Settings
 from service.migrate import upgrade
+from tests.meilisearch_server import meilisearch_server
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 READ_WRITE = "media:read media:write"
@@ -28,6 +29,15 @@ ADMIN = "media:admin"
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def meilisearch_endpoint(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str | None] | None]:
+    """One Meilisearch for the whole run; each test gets an index of its own."""
+    with meilisearch_server(tmp_path_factory.mktemp("meilisearch")) as server:
+        yield server
 
 
 POSTGRES_URL_VARIABLE = "MEDIA_TEST_DATABASE_URL"

@@ -19,16 +19,7 @@ from service.index_outbox import record_assets
 from service.models import MediaAsset
 from tests import samples
 from tests.conftest import SettingsFactory, bearer, make_token
-from tests.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
-
-
-@pytest.fixture(scope="session")
-def meilisearch_endpoint(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, str | None] | None]:
-    """One Meilisearch for the whole run; each test gets an index of its own."""
-    with meilisearch_server(tmp_path_factory.mktemp("meilisearch")) as server:
-        yield server
+from tests.meilisearch_server import HOW_TO_ENABLE
 
 
 @pytest.fixture(params=["embedded", "meilisearch"])

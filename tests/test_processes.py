@@ -1,0 +1,197 @@
+"""The production shape: several API processes and one indexer process, driven over real
+HTTP by concurrent clients; every write is readable at once from any process, and the
+index ends with no drift."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from indexer.engines import open_engine
+from indexer.maintenance import find_drift
+from service.config import Settings
+from service.db import make_engine
+from tests.conftest import SettingsFactory, bearer, make_token
+from tests.meilisearch_server import HOW_TO_ENABLE
+
+WORKERS = 2
+CLIENTS = 4
+WRITES_PER_CLIENT = 12
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(params=["embedded", "meilisearch"])
+def search_engine(
+    request: pytest.FixtureRequest, meilisearch_endpoint: tuple[str, str | None] | None
+) -> dict[str, str]:
+    """The MEDIA_* variables that choose the engine of the deployment."""
+    if request.param == "embedded":
+        return {"MEDIA_SEARCH_ENGINE": "embedded"}
+    if meilisearch_endpoint is None:
+        pytest.skip(HOW_TO_ENABLE)
+    url, key = meilisearch_endpoint
+    return {
+        "MEDIA_SEARCH_ENGINE": "meilisearch",
+        "MEDIA_MEILISEARCH_URL": url,
+        "MEDIA_MEILISEARCH_API_KEY": key or "",
+        "MEDIA_MEILISEARCH_INDEX": f"processes_{uuid.uuid4().hex[:10]}",
+    }
+
+
+@pytest.fixture
+def deployment(
+    tmp_path: Path, settings_factory: SettingsFactory, search_engine: dict[str, str]
+) -> Iterator[tuple[str, Settings]]:
+    settings = settings_factory(tmp_path / "data", **_as_settings(search_engine))
+    port = _free_port()
+    env = {
+        **os.environ,
+        **search_engine,
+        "MEDIA_DATA_DIR": str(settings.data_dir),
+        "MEDIA_DATABASE_URL": settings.resolved_database_url,
+        "MEDIA_AUTH_SECRET": settings.auth_secret or "",
+    }
+    server = subprocess.Popen(  # noqa: S603  (our own argument list)
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(WORKERS),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the service did not start"
+            assert server.poll() is None, "the service exited"
+            time.sleep(0.2)
+        yield base, settings
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def _as_settings(variables: dict[str, str]) -> dict[str, str]:
+    return {name.removeprefix("MEDIA_").lower(): value for name, value in variables.items()}
+
+
+def _client_session(base: str, client_number: int, tag_id: str) -> list[str]:
+    """Create, rename and tag assets; after each write, read it back on a new connection
+    (so possibly another API process) and expect to see it."""
+    headers = bearer(make_token(sub=f"user{client_number}"))
+    problems: list[str] = []
+    for i in range(WRITES_PER_CLIENT):
+        word = f"w{uuid.uuid4().hex[:10]}"
+        created = httpx.post(
+            f"{base}/api/media-assets", json={"file_name": f"{word}.pdf"}, headers=headers
+        )
+        assert created.status_code == 201, created.text
+        asset_id = created.json()["id"]
+        if i % 3 == 0:
+            renamed = httpx.put(
+                f"{base}/api/media-assets/{asset_id}",
+                json={"file_name": f"{word} renamed.pdf"},
+                headers=headers,
+            )
+            assert renamed.status_code == 200
+        tagged = httpx.post(
+            f"{base}/api/media-assets/{asset_id}/tags", json=[tag_id], headers=headers
+        )
+        assert tagged.status_code == 200
+        if "x-index-status" in tagged.headers:
+            problems.append(f"{asset_id}: write answered pending")
+            continue
+        found = httpx.get(
+            f"{base}/api/media-assets", params={"search": word, "tag_ids": tag_id}, headers=headers
+        )
+        if [item["id"] for item in found.json()["items"]] != [asset_id]:
+            problems.append(f"{asset_id}: not visible right after its write")
+    return problems
+
+
+def _drift(settings: Settings) -> int:
+    db: Engine = make_engine(settings.resolved_database_url)
+    engine = open_engine(settings)
+    try:
+        return find_drift(db, engine).total
+    finally:
+        engine.close()
+        db.dispose()
+
+
+def test_api_processes_and_one_indexer_under_concurrent_writes(
+    deployment: tuple[str, Settings],
+) -> None:
+    base, settings = deployment
+    headers = bearer(make_token())
+    tag_id = httpx.post(f"{base}/api/tags", json={"name": "Harness"}, headers=headers).json()["id"]
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = list(pool.map(lambda n: _client_session(base, n, tag_id), range(CLIENTS)))
+    assert [problem for problems in results for problem in problems] == []
+    expected = CLIENTS * WRITES_PER_CLIENT
+    listed = httpx.get(
+        f"{base}/api/media-assets", params={"facets": "uploaded_by"}, headers=headers
+    ).json()
+    assert listed["total"] == expected
+    assert {v["value"]: v["count"] for v in listed["facets"]["uploaded_by"]} == {
+        f"user{n}": WRITES_PER_CLIENT for n in range(CLIENTS)
+    }
+    # A rename fans out to every holder, across processes, before the answer.
+    renamed = httpx.put(f"{base}/api/tags/{tag_id}", json={"name": "Martingale"}, headers=headers)
+    assert renamed.status_code == 200 and "x-index-status" not in renamed.headers
+    found = httpx.get(f"{base}/api/media-assets", params={"search": "martingale"}, headers=headers)
+    assert found.json()["total"] == expected
+    assert _drift(settings) == 0
+
+
+def test_a_second_indexer_on_the_embedded_index_is_refused(
+    deployment: tuple[str, Settings],
+) -> None:
+    _, settings = deployment
+    if settings.search_engine != "embedded":
+        pytest.skip("Meilisearch takes several indexers; only the embedded index has one writer")
+    env = {
+        **os.environ,
+        "MEDIA_DATA_DIR": str(settings.data_dir),
+        "MEDIA_DATABASE_URL": settings.resolved_database_url,
+    }
+    second = subprocess.run(
+        [sys.executable, "-m", "service.cli", "indexer"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode == 2
+    assert "only one process may write the index" in second.stderr
