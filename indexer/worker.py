@@ -19,6 +19,7 @@ BATCH_SIZE = 500
 # Writes from other processes are only seen in the table; this bounds their wait.
 IDLE_POLL_SECONDS = 0.1
 MAX_BACKOFF_SECONDS = 30.0
+UPKEEP_INTERVAL_SECONDS = 600.0
 
 
 class IndexerWorker:
@@ -34,6 +35,7 @@ class IndexerWorker:
         self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        self._next_upkeep = 0.0
 
     def run_once(self) -> int:
         """Apply one batch; return how many outbox rows it acknowledged."""
@@ -67,9 +69,20 @@ class IndexerWorker:
                 raise TimeoutError("the outbox did not drain in time")
             time.sleep(0.02)
 
+    def _upkeep_if_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_upkeep:
+            return
+        self._next_upkeep = now + UPKEEP_INTERVAL_SECONDS
+        try:
+            self._engine.upkeep()
+        except Exception as exc:  # housekeeping failing must not stop indexing
+            log.warning("search engine upkeep failed: %s", exc)
+
     def _loop(self) -> None:
         backoff = 0.5
         while not self._stop.is_set():
+            self._upkeep_if_due()
             try:
                 applied = self.run_once()
                 self.last_error = None

@@ -91,8 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             index_lag = {"pending": lag.pending, "oldest_seconds": round(oldest, 3)}
         except Exception as exc:  # any failure means not ready; the reason is reported
             checks["database"] = f"error: {exc.__class__.__name__}"
+        engine_status: dict[str, object] = {}
         try:
             state.search.ping()
+            engine_status = state.search.status()
             checks["search"] = "ok"
         except EngineUnavailable as exc:
             checks["search"] = f"error: {exc}"
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "status": "ready" if ready else "not ready",
             "checks": checks,
             "search_engine": state.search.name,
+            "search_status": engine_status,
             "index_lag": index_lag,
             "indexer_error": state.indexer.last_error,
         }

@@ -332,6 +332,12 @@ class EmbeddedEngine:
         except (OSError, ValueError) as exc:
             raise EngineUnavailable(f"The embedded index cannot be read: {exc}") from exc
 
+    def upkeep(self) -> None:
+        """Nothing to do: Tantivy merges segments by itself."""
+
+    def status(self) -> dict[str, object]:
+        return {"index_dir": self.current_dir().name}
+
     def close(self) -> None:
         with self._lock:
             self._writer = None

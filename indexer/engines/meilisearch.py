@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import meilisearch
@@ -30,6 +31,7 @@ from indexer.text import words
 log = logging.getLogger(__name__)
 
 TASK_TIMEOUT_MS = 120_000
+TASK_RETENTION = timedelta(days=1)
 MAX_TOTAL_HITS = 1_000_000_000
 _SORT_ATTRIBUTES = {
     SortField.UPLOADED_AT: "uploaded_at",
@@ -209,6 +211,37 @@ class MeilisearchEngine:
         except MeilisearchError as exc:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
         self._ensure_ready()
+
+    def upkeep(self) -> None:
+        """Delete finished tasks past a day old: Meilisearch caps its task store (about
+        10 GiB and a million tasks) and refuses new writes once it is full."""
+        cutoff = (datetime.now(UTC) - TASK_RETENTION).isoformat().replace("+00:00", "Z")
+        try:
+            self.client.delete_tasks(
+                {"statuses": ["succeeded", "failed", "canceled"], "beforeFinishedAt": cutoff}
+            )
+        except MeilisearchError as exc:
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+
+    def status(self) -> dict[str, object]:
+        """The newest failed task on this index, so /readyz can show it."""
+        try:
+            failed = self.client.get_tasks(
+                {"statuses": ["failed"], "indexUids": [self.index_uid], "limit": 1}
+            )
+        except MeilisearchError as exc:
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+        if not failed.results:
+            return {"last_failed_task": None}
+        task = failed.results[0]
+        return {
+            "last_failed_task": {
+                "uid": task.uid,
+                "type": task.type,
+                "finished_at": str(task.finished_at),
+                "error": task.error,
+            }
+        }
 
     def close(self) -> None:
         self._ready = False

@@ -1,0 +1,91 @@
+"""Meilisearch upkeep: a rejected document never blocks the rest, a failed task shows in
+/readyz, and finished tasks are deleted before the task store fills up."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from indexer.documents import SearchDocument
+from indexer.engines import meilisearch as meili_module
+from indexer.engines.base import SearchQuery
+from indexer.engines.meilisearch import MeilisearchEngine
+from service.app import create_app
+from tests.conftest import SettingsFactory, bearer, make_token
+from tests.meilisearch_server import HOW_TO_ENABLE
+
+
+@pytest.fixture
+def engine(meilisearch_endpoint: tuple[str, str | None] | None) -> MeilisearchEngine:
+    if meilisearch_endpoint is None:
+        pytest.skip(HOW_TO_ENABLE)
+    url, key = meilisearch_endpoint
+    return MeilisearchEngine(url=url, api_key=key, index_uid=f"upkeep_{uuid.uuid4().hex[:10]}")
+
+
+def _document(doc_id: str) -> SearchDocument:
+    return SearchDocument(
+        id=doc_id,
+        file_name="rivet.pdf",
+        file_type=".pdf",
+        content_type="application/pdf",
+        uploaded_by="alice",
+        file_size_bytes=1,
+        uploaded_at=1,
+        created_at=1,
+        updated_at=1,
+        tag_ids=[],
+        tag_names=[],
+    )
+
+
+def test_a_rejected_document_does_not_block_the_batch(engine: MeilisearchEngine) -> None:
+    good = [_document(str(uuid.uuid4())) for _ in range(3)]
+    bad = replace(good[0], id="not a valid id!")
+    rejected = engine.apply(upserts=[*good, bad], deletes=[])
+    assert rejected == ["not a valid id!"]
+    assert set(engine.search(SearchQuery(text="rivet")).ids) == {doc.id for doc in good}
+    failure: Any = engine.status()["last_failed_task"]
+    assert failure is not None and failure["type"] == "documentAdditionOrUpdate"
+
+
+def test_readyz_shows_the_last_failed_task(
+    engine: MeilisearchEngine, settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    engine.apply(upserts=[_document("bad id!")], deletes=[])
+    settings = settings_factory(
+        tmp_path / "data",
+        search_engine="meilisearch",
+        meilisearch_url=engine.client.config.url,
+        meilisearch_api_key=engine.client.config.api_key,
+        meilisearch_index=engine.index_uid,
+    )
+    with TestClient(create_app(settings), headers=bearer(make_token())) as client:
+        ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["search_status"]["last_failed_task"]["error"]["code"] == (
+        "invalid_document_id"
+    )
+
+
+def test_upkeep_deletes_finished_tasks(
+    engine: MeilisearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine.apply(upserts=[_document(str(uuid.uuid4()))], deletes=[])
+
+    def finished_tasks() -> int:
+        query = {"indexUids": [engine.index_uid], "statuses": ["succeeded", "failed"]}
+        return engine.client.get_tasks(query).total
+
+    assert finished_tasks() > 0
+    monkeypatch.setattr(meili_module, "TASK_RETENTION", timedelta(0))
+    engine.upkeep()
+    deletion = engine.client.get_tasks({"types": ["taskDeletion"], "limit": 1}).results[0]
+    engine.client.wait_for_task(deletion.uid)
+    assert finished_tasks() == 0
