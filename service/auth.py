@@ -25,6 +25,9 @@ _IMPLIED: dict[Scope, frozenset[Scope]] = {
 }
 
 
+MAX_SUBJECT = 255
+
+
 @dataclass(frozen=True)
 class Principal:
     """The caller a valid token names, with the scopes it effectively holds."""
@@ -56,6 +59,12 @@ def decode_token(token: str, *, secret: str) -> Principal:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject.strip():
         raise Unauthenticated("The bearer token's sub claim must be a non-empty string.")
+    if len(subject) > MAX_SUBJECT or any(ord(ch) < 32 or ord(ch) == 127 for ch in subject):
+        # It becomes `uploaded_by`: it must fit the column and be one line of text.
+        raise Unauthenticated(
+            f"The bearer token's sub claim must be at most {MAX_SUBJECT} characters "
+            "without control characters."
+        )
     scope_claim = claims.get("scope", "")
     if not isinstance(scope_claim, str):
         raise Unauthenticated("The bearer token's scope claim must be a space-separated string.")

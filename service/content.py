@@ -81,7 +81,7 @@ def detect_content_type(*, extension: str, head: bytes, path: Path) -> str:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError) as exc:
+        except Exception as exc:  # any container zipfile cannot read is not a real .docx/.xlsx
             raise _contradiction(extension) from exc
         if part not in names:
             raise _contradiction(extension)

@@ -43,6 +43,10 @@ class Unsupported(DomainError):
     status_code = 415
 
 
+class ServiceUnavailable(DomainError):
+    status_code = 503
+
+
 class Unauthenticated(DomainError):
     status_code = 401
     headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}

@@ -139,7 +139,7 @@ async def replace_asset_file(
 ) -> MediaAssetPublic:
     """Replace the asset's file; name, type, size and checksum follow the new file."""
     # Fail fast on an unknown id before receiving a possibly large body.
-    await run_in_threadpool(service.get_asset, session, asset_id)
+    await run_in_threadpool(service.require_asset, session, asset_id)
     upload = await receive_upload(request, storage, limit=settings.max_upload_bytes)
     asset = await run_in_threadpool(
         service.replace_file,

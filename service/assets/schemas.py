@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from service.tags.schemas import TagPublic
+from service.text_rules import SingleLineText
 
 MAX_FILE_NAME = 255
 
@@ -36,7 +37,7 @@ class MediaAssetCreate(BaseModel):
     file_name: FileName
     file_type: Annotated[str | None, Field(max_length=32)] = None
     content_type: Annotated[str | None, Field(max_length=255)] = None
-    uploaded_by: Annotated[str | None, Field(min_length=1, max_length=255)] = None
+    uploaded_by: Annotated[SingleLineText | None, Field(min_length=1, max_length=255)] = None
     tag_ids: TagIds = Field(default_factory=list)
 
 

@@ -11,8 +11,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from service.assets.schemas import (
@@ -41,6 +44,12 @@ def get_asset(session: Session, asset_id: uuid.UUID) -> MediaAsset:
     if asset is None:
         raise NotFound(f"Media asset {asset_id} does not exist.")
     return asset
+
+
+def require_asset(session: Session, asset_id: uuid.UUID) -> None:
+    """404 early, then give the connection back: an upload body may take minutes to arrive."""
+    get_asset(session, asset_id)
+    session.rollback()
 
 
 def _tags_by_asset(session: Session, asset_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Tag]]:
@@ -108,9 +117,12 @@ def _parse_form_tag_ids(values: list[str]) -> list[uuid.UUID]:
     return parsed
 
 
-def _commit_links(session: Session) -> None:
+def _commit_links(session: Session, asset_id: uuid.UUID) -> None:
     try:
         session.commit()
+    except StaleDataError as exc:
+        session.rollback()
+        raise NotFound(f"Media asset {asset_id} was deleted while this request ran.") from exc
     except IntegrityError as exc:
         session.rollback()
         raise Conflict("The asset or its tags changed while this request ran; try again.") from exc
@@ -122,7 +134,12 @@ def _current_tag_ids(session: Session, asset_id: uuid.UUID) -> set[uuid.UUID]:
 
 
 def _link(session: Session, asset_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]) -> None:
-    session.add_all(MediaAssetTag(media_asset_id=asset_id, tag_id=tag_id) for tag_id in tag_ids)
+    rows = [{"media_asset_id": asset_id, "tag_id": tag_id} for tag_id in tag_ids]
+    if not rows:
+        return
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    # A link another request added meanwhile is the no-op the contract promises, not a 409.
+    session.execute(insert(MediaAssetTag).values(rows).on_conflict_do_nothing())
 
 
 def _unlink(session: Session, asset_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]) -> None:
@@ -161,7 +178,7 @@ def create_asset(
     session.flush()
     _link(session, asset.id, tag_ids)
     record_assets(session, [asset.id])
-    _commit_links(session)
+    _commit_links(session, asset.id)
     return get_public_asset(session, asset.id)
 
 
@@ -211,7 +228,7 @@ def upload_new_asset(
         session.flush()
         _link(session, asset.id, tag_ids)
         record_assets(session, [asset.id])
-        _commit_links(session)
+        _commit_links(session, asset.id)
     except BaseException:
         session.rollback()
         storage.delete(key)
@@ -237,16 +254,32 @@ def replace_file(
         discard_quietly(staged)
         raise
     old_key = asset.storage_location
+    session.rollback()  # the upload may have taken long; decide on the current row below
+    stored = col(MediaAsset.storage_location)
     try:
-        asset.file_name = file_name
-        asset.file_type = file_type
-        asset.content_type = content_type
-        asset.storage_location = key
-        asset.file_size_bytes = staged.size
-        asset.checksum_sha256 = staged.sha256
-        asset.updated_at = utc_now()
-        session.add(asset)
-        record_assets(session, [asset.id])
+        # Only if nobody replaced or deleted the file since we read it: the old file we
+        # remove afterwards is then exactly the one this update unlinks.
+        replaced = session.execute(
+            update(MediaAsset)
+            .where(
+                col(MediaAsset.id) == asset_id,
+                stored.is_(None) if old_key is None else stored == old_key,
+            )
+            .values(
+                file_name=file_name,
+                file_type=file_type,
+                content_type=content_type,
+                storage_location=key,
+                file_size_bytes=staged.size,
+                checksum_sha256=staged.sha256,
+                updated_at=utc_now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if replaced.rowcount != 1:  # type: ignore[attr-defined]
+            get_asset(session, asset_id)  # 404 when it was deleted meanwhile
+            raise Conflict("Another upload replaced this asset's file meanwhile; try again.")
+        record_assets(session, [asset_id])
         session.commit()
     except BaseException:
         session.rollback()
@@ -254,6 +287,7 @@ def replace_file(
         raise
     if old_key:
         storage.delete(old_key)
+    session.expire_all()
     return get_public_asset(session, asset_id)
 
 
@@ -276,7 +310,7 @@ def update_asset(
         asset.updated_at = utc_now()
         session.add(asset)
         record_assets(session, [asset_id])
-    _commit_links(session)
+    _commit_links(session, asset_id)
     return get_public_asset(session, asset_id)
 
 
@@ -292,7 +326,7 @@ def add_tags(
         asset.updated_at = utc_now()
         session.add(asset)
         record_assets(session, [asset_id])
-        _commit_links(session)
+        _commit_links(session, asset_id)
     return get_public_asset(session, asset_id)
 
 
@@ -306,7 +340,7 @@ def remove_tags(
         asset.updated_at = utc_now()
         session.add(asset)
         record_assets(session, [asset_id])
-        _commit_links(session)
+        _commit_links(session, asset_id)
     return get_public_asset(session, asset_id)
 
 
@@ -315,6 +349,10 @@ def delete_asset(session: Session, storage: Storage, *, asset_id: uuid.UUID) -> 
     key = asset.storage_location
     session.delete(asset)
     record_assets(session, [asset_id])
-    session.commit()
+    try:
+        session.commit()
+    except StaleDataError as exc:  # deleted by a concurrent request
+        session.rollback()
+        raise NotFound(f"Media asset {asset_id} does not exist.") from exc
     if key:
         storage.delete(key)

@@ -27,8 +27,8 @@ def _engine(request: Request) -> SearchEngine:
     return engine
 
 
-def _micros(moment: datetime | None) -> int | None:
-    utc = as_utc(moment)
+def _micros(moment: datetime | None, parameter: str) -> int | None:
+    utc = as_utc(moment, parameter=parameter)
     return None if utc is None else to_micros(utc)
 
 
@@ -68,8 +68,8 @@ def list_assets(
         uploaded_by=list(uploaded_by or []),
         tag_ids=[str(tag_id) for tag_id in tag_ids or []],
         match_all_tags=tag_match is TagMatch.ALL,
-        uploaded_after=_micros(uploaded_after),
-        uploaded_before=_micros(uploaded_before),
+        uploaded_after=_micros(uploaded_after, "uploaded_after"),
+        uploaded_before=_micros(uploaded_before, "uploaded_before"),
         sort_by=sort_by,
         descending=sort_dir is SortDirection.DESC,
         facets=parse_facets(facets),

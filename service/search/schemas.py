@@ -71,8 +71,20 @@ def parse_facets(values: list[str] | None) -> list[FacetName]:
     return names
 
 
-def as_utc(moment: datetime | None) -> datetime | None:
-    """A datetime without an offset is read as UTC."""
+def as_utc(moment: datetime | None, *, parameter: str) -> datetime | None:
+    """A datetime without an offset is read as UTC; one that has no UTC equivalent is 422."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "datetime_range",
+                    "loc": ("query", parameter),
+                    "msg": "Datetime is outside the range that can be expressed in UTC",
+                    "input": moment.isoformat(),
+                }
+            ]
+        ) from exc

@@ -8,8 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from indexer.engines.base import FacetName, SearchEngine, SearchQuery, SearchResult
+from indexer.engines.base import (
+    EngineUnavailable,
+    FacetName,
+    SearchEngine,
+    SearchQuery,
+    SearchResult,
+)
 from service.assets.service import to_public_many
+from service.errors import ServiceUnavailable
 from service.models import MediaAsset, Tag
 from service.pagination import MAX_OFFSET
 from service.search.schemas import AssetPage, FacetValue, IdPage, TagFacetValue
@@ -46,8 +53,17 @@ def _facet_values(
     return values
 
 
+def _search(engine: SearchEngine, query: SearchQuery) -> SearchResult:
+    try:
+        return engine.search(query)
+    except EngineUnavailable as exc:
+        raise ServiceUnavailable(
+            f"The search index cannot answer right now; try again shortly. ({exc})"
+        ) from exc
+
+
 def search_assets(session: Session, engine: SearchEngine, query: SearchQuery) -> AssetPage:
-    result: SearchResult = engine.search(query)
+    result = _search(engine, query)
     page = AssetPage(
         items=to_public_many(session, _hydrate(session, result.ids)),
         total=result.total,
@@ -67,7 +83,7 @@ def tag_asset_ids(
 ) -> IdPage:
     get_tag(session, tag_id)
     query = SearchQuery(skip=min(skip, MAX_OFFSET), limit=limit, tag_ids=[str(tag_id)])
-    result = engine.search(query)
+    result = _search(engine, query)
     return IdPage(
         items=[uuid.UUID(value) for value in result.ids], total=result.total, skip=skip, limit=limit
     )

@@ -13,6 +13,7 @@ from service.errors import error_responses
 from service.pagination import Limit, Page, Skip, SortDirection
 from service.tags import service
 from service.tags.schemas import TagCreate, TagPublic, TagUpdate
+from service.text_rules import NoNulText
 
 router = APIRouter(prefix="/api/tags", tags=["tags"], responses=error_responses(401, 403))
 
@@ -25,9 +26,12 @@ def list_tags(
     limit: Limit = 100,
     sort_by: service.TagSort = service.TagSort.NAME,
     sort_dir: SortDirection = SortDirection.ASC,
-    name: Annotated[str | None, Query(description="Case-insensitive part of the name.")] = None,
+    name: Annotated[
+        NoNulText | None, Query(max_length=100, description="Case-insensitive part of the name.")
+    ] = None,
     search: Annotated[
-        str | None, Query(description="Words to find in name or description.")
+        NoNulText | None,
+        Query(max_length=200, description="Words to find in name or description."),
     ] = None,
 ) -> Page[TagPublic]:
     """List tags with their asset counts."""

@@ -9,7 +9,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from service.text_rules import NoNulText
+
 COLOR_PATTERN = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+
 MAX_TAG_NAME = 100
 
 
@@ -32,7 +35,7 @@ def _check_color(value: str | None) -> str | None:
 
 TagName = Annotated[str, AfterValidator(_clean_name)]
 TagColor = Annotated[str | None, AfterValidator(_check_color)]
-TagDescription = Annotated[str | None, Field(max_length=2000)]
+TagDescription = Annotated[NoNulText | None, Field(max_length=2000)]
 
 
 class TagCreate(BaseModel):

@@ -156,7 +156,7 @@ def list_tags(
         conditions.append(col(Tag.name_key).like(pattern, escape="\\"))
     if search:
         # Every word must appear in the name or the description.
-        for word in search.split():
+        for word in dict.fromkeys(search.split()):
             pattern = f"%{_like_escape(word.casefold())}%"
             conditions.append(
                 or_(
