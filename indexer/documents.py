@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -37,6 +39,11 @@ class SearchDocument:
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def fingerprint(self) -> str:
+        """A digest of every field: drift checks compare it, so any difference shows."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
     @classmethod
     def from_rows(cls, asset: MediaAsset, tags: Sequence[Tag]) -> SearchDocument:

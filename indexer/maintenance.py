@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
-from indexer.documents import SearchDocument, load_documents, to_micros
+from indexer.documents import SearchDocument, load_documents
 from indexer.engines.base import SearchEngine
 from service.index_outbox import record_assets
-from service.models import MediaAsset, MediaAssetTag
+from service.models import MediaAsset
 
 BATCH_SIZE = 2000
 
@@ -71,25 +71,17 @@ def _progress(done: int, total: int) -> None:
 
 
 def find_drift(db: Engine, engine: SearchEngine) -> Drift:
-    """Compare ids, `updated_at` and tag ids between the database and the index."""
-    indexed = engine.versions()
+    """Compare every document the database would build with what the index holds."""
+    indexed = engine.fingerprints()
     drift = Drift()
     seen: set[str] = set()
-    with Session(db) as session:
-        assets = session.execute(select(col(MediaAsset.id), col(MediaAsset.updated_at))).all()
-        links: dict[str, list[str]] = {}
-        for asset_id, tag_id in session.execute(
-            select(col(MediaAssetTag.media_asset_id), col(MediaAssetTag.tag_id))
-        ):
-            links.setdefault(str(asset_id), []).append(str(tag_id))
-    for asset_id, updated_at in assets:
-        key = str(asset_id)
-        seen.add(key)
-        expected = (to_micros(updated_at), tuple(sorted(links.get(key, []))))
-        if key not in indexed:
-            drift.missing.append(key)
-        elif indexed[key] != expected:
-            drift.stale.append(key)
+    for batch in _document_batches(db, show_progress=False):
+        for doc in batch:
+            seen.add(doc.id)
+            if doc.id not in indexed:
+                drift.missing.append(doc.id)
+            elif indexed[doc.id] != doc.fingerprint():
+                drift.stale.append(doc.id)
     drift.orphans = [key for key in indexed if key not in seen]
     return drift
 

@@ -4,14 +4,16 @@ way, a rebuild while writes go on; `check` then finds no drift."""
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
-from indexer.documents import SearchDocument
+from indexer.documents import SearchDocument, load_documents
 from indexer.engines.embedded import EmbeddedEngine
 from indexer.maintenance import find_drift, reindex
 from indexer.worker import IndexerWorker
@@ -177,3 +179,16 @@ def test_meilisearch_down_then_back_converges(
             assert api.get("/readyz").status_code == 200
     finally:
         server.stop()
+
+
+def test_check_sees_a_tag_rename_the_index_missed(client: TestClient) -> None:
+    state = _state(client)
+    tag_id = client.post("/api/tags", json={"name": "Saddle"}).json()["id"]
+    asset = client.post("/api/media-assets", json={"file_name": "flap.pdf", "tag_ids": [tag_id]})
+    with Session(state.engine) as session:
+        before = load_documents(session, [uuid.UUID(asset.json()["id"])])
+    client.put(f"/api/tags/{tag_id}", json={"name": "Bridle"})
+    assert find_drift(state.engine, state.search).total == 0
+    # The index loses the rename (as if a rebuild had read the holders just before it).
+    state.search.apply(upserts=[doc for doc in before.values() if doc], deletes=[])
+    assert find_drift(state.engine, state.search).stale == [asset.json()["id"]]

@@ -331,3 +331,47 @@ def test_a_skip_past_the_end_is_an_empty_page_with_the_total(api, library) -> No
     for skip in (4, 10**6, 10**20):
         page = listing(api, skip=skip)
         assert page["items"] == [] and page["total"] == 4 and page["skip"] == skip
+
+
+def test_file_name_filter_keeps_the_default_newest_first_order(api) -> None:
+    upload(api, "wallet.pdf", samples.pdf())
+    upload(api, "walet_brown_leather_big_sample.pdf", samples.pdf())
+    assert names(listing(api, file_name="wallet")) == [
+        "walet_brown_leather_big_sample.pdf",
+        "wallet.pdf",
+    ]
+
+
+def test_an_explicit_sort_orders_search_results_too(api) -> None:
+    for name in ("buckle_zzz.pdf", "buckel_aaa.pdf", "buckle_mmm.pdf"):
+        upload(api, name, samples.pdf())
+    page = listing(api, search="buckle", sort_by="file_name", sort_dir="asc")
+    assert names(page) == ["buckel_aaa.pdf", "buckle_mmm.pdf", "buckle_zzz.pdf"]
+
+
+def test_file_names_sort_by_code_point_after_case_folding(api) -> None:
+    for name in ("éclair.pdf", "Ärmel.pdf", "zebra.pdf", "Eclair2.pdf", "arm.pdf"):
+        upload(api, name, samples.pdf())
+    page = listing(api, sort_by="file_name", sort_dir="asc")
+    assert names(page) == ["arm.pdf", "Eclair2.pdf", "zebra.pdf", "Ärmel.pdf", "éclair.pdf"]
+
+
+def test_uploader_filter_and_facet_are_exact(api) -> None:
+    admin = bearer(make_token(sub="root", scope="media:admin"))
+    for uploader in ("Bob", "bob", "Böb"):
+        response = api.post(
+            "/api/media-assets",
+            json={"file_name": "a.pdf", "uploaded_by": uploader},
+            headers=admin,
+        )
+        assert response.status_code == 201
+    page = listing(api, uploaded_by="bob", facets="uploaded_by")
+    assert [item["uploaded_by"] for item in page["items"]] == ["bob"]
+    assert page["facets"]["uploaded_by"] == [{"value": "bob", "count": 1}]
+    everyone = listing(api, facets="uploaded_by")["facets"]["uploaded_by"]
+    # Equal counts: by value, in code point order.
+    assert everyone == [
+        {"value": "Bob", "count": 1},
+        {"value": "Böb", "count": 1},
+        {"value": "bob", "count": 1},
+    ]

@@ -85,8 +85,8 @@ class SearchEngine(Protocol):
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 
-    def versions(self) -> dict[str, tuple[int, tuple[str, ...]]]:
-        """Every indexed id with its `updated_at` and tag ids, for drift checks."""
+    def fingerprints(self) -> dict[str, str]:
+        """Every indexed id with its document's fingerprint, for drift checks."""
         ...
 
     def ping(self) -> None:

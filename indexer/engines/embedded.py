@@ -51,9 +51,9 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("text", tokenizer_name="default", index_option="freq")
     builder.add_text_field("file_name", tokenizer_name="default", index_option="freq")
     for name in ("file_type", "uploaded_by", "content_type", "tag_ids"):
-        builder.add_text_field(name, stored=name == "tag_ids", tokenizer_name="raw", fast=True)
+        builder.add_text_field(name, tokenizer_name="raw", fast=True)
     builder.add_integer_field("uploaded_at", indexed=True, fast=True)
-    builder.add_integer_field("updated_at", stored=True)
+    builder.add_text_field("fingerprint", stored=True, tokenizer_name="raw")
     for sort_field in SortField:
         builder.add_text_field(f"sort_{sort_field.value}", tokenizer_name="raw", fast=True)
     return builder.build()
@@ -87,7 +87,7 @@ def _to_tantivy(doc: SearchDocument) -> tantivy.Document:
         content_type=doc.content_type,
         tag_ids=list(doc.tag_ids),
         uploaded_at=doc.uploaded_at,
-        updated_at=doc.updated_at,
+        fingerprint=doc.fingerprint(),
         **sort_keys(doc),
     )
 
@@ -267,7 +267,7 @@ class EmbeddedEngine:
     def search(self, query: SearchQuery) -> SearchResult:
         searcher = self._searcher()
         tantivy_query = self.build_query(query)
-        relevance = query.sort_by is None and (query.text or query.file_name)
+        relevance = query.sort_by is None and query.text is not None
         order_by = None if relevance else f"sort_{(query.sort_by or SortField.UPLOADED_AT).value}"
         order = tantivy.Order.Desc if query.descending else tantivy.Order.Asc
         # Tantivy reserves room for offset + limit hits up front: an offset past the
@@ -311,20 +311,17 @@ class EmbeddedEngine:
             for name in names
         }
 
-    def versions(self) -> dict[str, tuple[int, tuple[str, ...]]]:
+    def fingerprints(self) -> dict[str, str]:
         searcher = self._searcher()
         total = searcher.num_docs
         if total == 0:
             return {}
         found = searcher.search(tantivy.Query.all_query(), limit=total, count=False)
-        versions: dict[str, tuple[int, tuple[str, ...]]] = {}
+        fingerprints: dict[str, str] = {}
         for _, address in found.hits:
             stored = searcher.doc(address)
-            versions[stored["id"][0]] = (
-                int(stored["updated_at"][0]),
-                tuple(sorted(stored.get_all("tag_ids"))),
-            )
-        return versions
+            fingerprints[stored["id"][0]] = stored["fingerprint"][0]
+        return fingerprints
 
     def ping(self) -> None:
         try:

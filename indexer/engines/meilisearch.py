@@ -44,22 +44,34 @@ _SORT_ATTRIBUTES = {
 _FACET_ATTRIBUTES = {
     FacetName.TAGS: "tag_ids",
     FacetName.FILE_TYPE: "file_type",
-    FacetName.UPLOADED_BY: "uploaded_by",
+    FacetName.UPLOADED_BY: "uploaded_by_key",
     FacetName.CONTENT_TYPE: "content_type",
 }
 SETTINGS: dict[str, Any] = {
     "searchableAttributes": ["file_name", "tag_names", "uploaded_by", "file_type"],
     "filterableAttributes": sorted({*_FACET_ATTRIBUTES.values(), "uploaded_at"}),
     "sortableAttributes": sorted({*_SORT_ATTRIBUTES.values(), "id"}),
+    # `sort` first: an explicit sort_by orders the whole result, search or not; with
+    # no sort (relevance) the rule is inert.
+    "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness"],
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
     "faceting": {"maxValuesPerFacet": 10_000, "sortFacetValuesBy": {"*": "count"}},
     "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
 }
 
 
+def exact_key(value: str) -> str:
+    """Meilisearch compares filter strings case- and accent-insensitively, and sorts
+    strings by its own collation: hex of the UTF-8 bytes is matched exactly and sorts
+    by code point."""
+    return value.encode().hex()
+
+
 def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
     body = doc.to_dict()
-    body["file_name_sort"] = doc.file_name.casefold()
+    body["fingerprint"] = doc.fingerprint()
+    body["file_name_sort"] = exact_key(doc.file_name.casefold())
+    body["uploaded_by_key"] = exact_key(doc.uploaded_by)
     return body
 
 
@@ -89,8 +101,17 @@ class MeilisearchEngine:
         index = self.client.index(uid)
         self._wait(index.update_settings(SETTINGS).task_uid)
         applied = index.get_settings()
-        for key in ("filterableAttributes", "sortableAttributes", "searchableAttributes"):
-            if sorted(map(str, applied[key])) != sorted(SETTINGS[key]):
+        for key in (
+            "filterableAttributes",
+            "sortableAttributes",
+            "searchableAttributes",
+            "rankingRules",
+        ):
+            kept = list(map(str, applied[key]))
+            # Ranking rules are an order; the attribute lists are sets.
+            if (kept if key == "rankingRules" else sorted(kept)) != (
+                SETTINGS[key] if key == "rankingRules" else sorted(SETTINGS[key])
+            ):
                 raise EngineUnavailable(f"Meilisearch did not keep the {key} setting.")
 
     def _ensure_ready(self) -> None:
@@ -147,7 +168,7 @@ class MeilisearchEngine:
         if query.file_types:
             filters.append(any_of("file_type", query.file_types))
         if query.uploaded_by:
-            filters.append(any_of("uploaded_by", query.uploaded_by))
+            filters.append(any_of("uploaded_by_key", [exact_key(v) for v in query.uploaded_by]))
         if query.tag_ids and query.match_all_tags:
             filters += all_of("tag_ids", query.tag_ids)
         elif query.tag_ids:
@@ -168,7 +189,7 @@ class MeilisearchEngine:
         if query.file_name and not query.text:
             params["attributesToSearchOn"] = ["file_name"]
         direction = "desc" if query.descending else "asc"
-        if query.sort_by is not None or not params["q"]:
+        if query.sort_by is not None or query.text is None:
             attribute = _SORT_ATTRIBUTES[query.sort_by or SortField.UPLOADED_AT]
             params["sort"] = [f"{attribute}:{direction}", f"id:{direction}"]
         page = {**params, "offset": query.skip, "limit": query.limit}
@@ -186,24 +207,26 @@ class MeilisearchEngine:
         distribution = hits.get("facetDistribution") or {}
         for name in query.facets:
             values = distribution.get(_FACET_ATTRIBUTES[name], {})
+            if name is FacetName.UPLOADED_BY:
+                values = {bytes.fromhex(key).decode(): count for key, count in values.items()}
             result.facets[name] = top_facet_values({k: int(v) for k, v in values.items()})
         return result
 
-    def versions(self) -> dict[str, tuple[int, tuple[str, ...]]]:
+    def fingerprints(self) -> dict[str, str]:
         self._ensure_ready()
         index = self.client.index(self.index_uid)
-        versions: dict[str, tuple[int, tuple[str, ...]]] = {}
+        fingerprints: dict[str, str] = {}
         offset = 0
         while True:
             batch = index.get_documents(
-                {"offset": offset, "limit": 1000, "fields": ["id", "updated_at", "tag_ids"]}
+                {"offset": offset, "limit": 1000, "fields": ["id", "fingerprint"]}
             )
             for doc in batch.results:
                 body = dict(doc)
-                versions[body["id"]] = (int(body["updated_at"]), tuple(sorted(body["tag_ids"])))
+                fingerprints[body["id"]] = body["fingerprint"]
             offset += len(batch.results)
             if not batch.results or offset >= batch.total:
-                return versions
+                return fingerprints
 
     def ping(self) -> None:
         try:
