@@ -135,6 +135,21 @@ def _reindex(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _lag(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import Session
+
+    from indexer.outbox import lag
+    from service.db import make_engine
+    from service.models import utc_now
+
+    db = make_engine(settings.resolved_database_url)
+    with Session(db) as session:
+        pending = lag(session)
+    oldest = (utc_now() - pending.oldest).total_seconds() if pending.oldest else 0.0
+    print(f"pending: {pending.pending}, oldest: {oldest:.1f}s")
+    return 1 if oldest > args.max_seconds else 0
+
+
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     from indexer.maintenance import find_drift, queue_repair
 
@@ -178,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "reindex", help="rebuild the search index from the database and swap it in"
     ).set_defaults(handler=_reindex)
+    lag = commands.add_parser(
+        "lag", help="the indexer's lag; exits 1 past --max-seconds (a health check)"
+    )
+    lag.add_argument("--max-seconds", type=float, default=300.0)
+    lag.set_defaults(handler=_lag)
     check = commands.add_parser("check", help="compare the index with the database")
     check.add_argument("--repair", action="store_true", help="queue drifted assets for reindexing")
     check.set_defaults(handler=_check)

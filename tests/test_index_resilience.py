@@ -4,6 +4,7 @@ way, a rebuild while writes go on; `check` then finds no drift."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -192,3 +193,18 @@ def test_check_sees_a_tag_rename_the_index_missed(client: TestClient) -> None:
     # The index loses the rename (as if a rebuild had read the holders just before it).
     state.search.apply(upserts=[doc for doc in before.values() if doc], deletes=[])
     assert find_drift(state.engine, state.search).stale == [asset.json()["id"]]
+
+
+def test_lag_command_fails_while_rows_wait_too_long(
+    idle_indexer_api: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDIA_DATA_DIR", str(settings.data_dir))
+    if settings.database_url:
+        monkeypatch.setenv("MEDIA_DATABASE_URL", settings.database_url)
+    assert cli_main(["lag", "--max-seconds", "0"]) == 0  # nothing waits
+    _create(idle_indexer_api, "gusset.pdf")
+    time.sleep(0.05)
+    assert cli_main(["lag", "--max-seconds", "0"]) == 1
+    assert cli_main(["lag", "--max-seconds", "3600"]) == 0
+    _state(idle_indexer_api).indexer.drain()
+    assert cli_main(["lag", "--max-seconds", "0"]) == 0
