@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import struct
+import uuid
 import zipfile
 import zlib
+
+from indexer.documents import SearchDocument
 
 
 def png(width: int = 2, height: int = 2) -> bytes:
@@ -84,3 +87,22 @@ def svg() -> bytes:
 
 def html() -> bytes:
     return b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+
+
+def search_document(
+    doc_id: str | None = None, *, uploaded_by: str = "alice", file_type: str = ".pdf"
+) -> SearchDocument:
+    """A search document as the indexer would build it, for tests of the engines alone."""
+    return SearchDocument(
+        id=doc_id or str(uuid.uuid4()),
+        file_name="rivet.pdf",
+        file_type=file_type,
+        content_type="application/pdf",
+        uploaded_by=uploaded_by,
+        file_size_bytes=1,
+        uploaded_at=1,
+        created_at=1,
+        updated_at=1,
+        tag_ids=[],
+        tag_names=[],
+    )

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.documents import SearchDocument
 from indexer.engines.base import SearchEngine, SearchQuery
 from indexer.engines.embedded import EmbeddedEngine
 from indexer.engines.meilisearch import MeilisearchEngine
 from indexer.engines.meilisearch_filters import quote
 from tests.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
+from tests.samples import search_document
 
 TRICKY = [
     '"',
@@ -51,22 +51,6 @@ def engine(
         yield MeilisearchEngine(url=url, api_key=key, index_uid=f"quoting_{uuid.uuid4().hex[:8]}")
 
 
-def _document(uploader: str, file_type: str) -> SearchDocument:
-    return SearchDocument(
-        id=str(uuid.uuid4()),
-        file_name="strap.pdf",
-        file_type=file_type,
-        content_type="application/pdf",
-        uploaded_by=uploader,
-        file_size_bytes=1,
-        uploaded_at=1,
-        created_at=1,
-        updated_at=1,
-        tag_ids=[],
-        tag_names=[],
-    )
-
-
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -76,7 +60,10 @@ def test_a_filter_value_matches_exactly_itself(
 ) -> None:
     # A fresh file type per example keeps examples apart in the shared index.
     scope = f".t{uuid.uuid4().hex[:12]}"
-    mine, theirs = _document(uploader, scope), _document(other, scope)
+    mine, theirs = (
+        search_document(uploaded_by=uploader, file_type=scope),
+        search_document(uploaded_by=other, file_type=scope),
+    )
     engine.apply(upserts=[mine, theirs], deletes=[])
     found = engine.search(SearchQuery(file_types=[scope], uploaded_by=[uploader]))
     expected = {mine.id} | ({theirs.id} if other == uploader else set())

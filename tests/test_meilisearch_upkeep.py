@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from indexer.documents import SearchDocument
 from indexer.engines import meilisearch as meili_module
 from indexer.engines.base import SearchQuery
 from indexer.engines.meilisearch import MeilisearchEngine
 from service.app import create_app
 from tests.conftest import SettingsFactory, bearer, make_token
 from tests.meilisearch_server import HOW_TO_ENABLE
+from tests.samples import search_document
 
 
 @pytest.fixture
@@ -29,24 +29,8 @@ def engine(meilisearch_endpoint: tuple[str, str | None] | None) -> MeilisearchEn
     return MeilisearchEngine(url=url, api_key=key, index_uid=f"upkeep_{uuid.uuid4().hex[:10]}")
 
 
-def _document(doc_id: str) -> SearchDocument:
-    return SearchDocument(
-        id=doc_id,
-        file_name="rivet.pdf",
-        file_type=".pdf",
-        content_type="application/pdf",
-        uploaded_by="alice",
-        file_size_bytes=1,
-        uploaded_at=1,
-        created_at=1,
-        updated_at=1,
-        tag_ids=[],
-        tag_names=[],
-    )
-
-
 def test_a_rejected_document_does_not_block_the_batch(engine: MeilisearchEngine) -> None:
-    good = [_document(str(uuid.uuid4())) for _ in range(3)]
+    good = [search_document() for _ in range(3)]
     bad = replace(good[0], id="not a valid id!")
     rejected = engine.apply(upserts=[*good, bad], deletes=[])
     assert rejected == ["not a valid id!"]
@@ -58,7 +42,7 @@ def test_a_rejected_document_does_not_block_the_batch(engine: MeilisearchEngine)
 def test_readyz_shows_the_last_failed_task(
     engine: MeilisearchEngine, settings_factory: SettingsFactory, tmp_path: Path
 ) -> None:
-    engine.apply(upserts=[_document("bad id!")], deletes=[])
+    engine.apply(upserts=[search_document("bad id!")], deletes=[])
     settings = settings_factory(
         tmp_path / "data",
         search_engine="meilisearch",
@@ -77,7 +61,7 @@ def test_readyz_shows_the_last_failed_task(
 def test_upkeep_deletes_finished_tasks(
     engine: MeilisearchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine.apply(upserts=[_document(str(uuid.uuid4()))], deletes=[])
+    engine.apply(upserts=[search_document()], deletes=[])
 
     def finished_tasks() -> int:
         query = {"indexUids": [engine.index_uid], "statuses": ["succeeded", "failed"]}
