@@ -375,3 +375,20 @@ def test_uploader_filter_and_facet_are_exact(api) -> None:
         {"value": "Böb", "count": 1},
         {"value": "bob", "count": 1},
     ]
+
+
+@pytest.mark.parametrize(
+    ("stored", "query"),
+    [
+        (
+            "pferdelederportemonnaiereparaturanleitungen.pdf",
+            "pferdelederportemonnaiereparaturanleitungen",
+        ),
+        ("हिन्दी निर्देश.pdf", "हिन्दी"),
+        ("ΟΔΟΣ.pdf", "οδος"),
+        ("cafe\u0301 menu.pdf", "café"),  # stored in NFD, searched in NFC
+    ],
+)
+def test_words_match_in_any_script_and_length(api, stored: str, query: str) -> None:
+    upload(api, stored, samples.pdf())
+    assert listing(api, search=query)["total"] == 1

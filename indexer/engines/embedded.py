@@ -27,7 +27,7 @@ from indexer.engines.base import (
     SortField,
     top_facet_values,
 )
-from indexer.text import typo_budget, words
+from indexer.text import analysed, typo_budget, words
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,9 @@ _NUMBER_OFFSET = 1 << 62  # keeps pre-1970 timestamps non-negative in the sort k
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
-    builder.add_text_field("text", tokenizer_name="default", index_option="freq")
-    builder.add_text_field("file_name", tokenizer_name="default", index_option="freq")
+    # Text arrives already split by indexer.text.words: no length limit, any script.
+    builder.add_text_field("text", tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field("file_name", tokenizer_name="whitespace", index_option="freq")
     for name in ("file_type", "uploaded_by", "content_type", "tag_ids"):
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     builder.add_integer_field("uploaded_at", indexed=True, fast=True)
@@ -80,8 +81,8 @@ def _to_tantivy(doc: SearchDocument) -> tantivy.Document:
     searchable = " ".join([doc.file_name, *doc.tag_names, doc.uploaded_by, doc.file_type])
     return tantivy.Document(
         id=doc.id,
-        text=searchable,
-        file_name=doc.file_name,
+        text=analysed(searchable),
+        file_name=analysed(doc.file_name),
         file_type=doc.file_type,
         uploaded_by=doc.uploaded_by,
         content_type=doc.content_type,

@@ -26,7 +26,7 @@ from indexer.engines.base import (
     top_facet_values,
 )
 from indexer.engines.meilisearch_filters import all_of, any_of, between
-from indexer.text import words
+from indexer.text import analysed, words
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,14 @@ _FACET_ATTRIBUTES = {
     FacetName.CONTENT_TYPE: "content_type",
 }
 SETTINGS: dict[str, Any] = {
-    "searchableAttributes": ["file_name", "tag_names", "uploaded_by", "file_type"],
+    # The words of each field as indexer.text cuts them, so Meilisearch sees the same
+    # words as the query (NFC, any script, final sigma) on both sides.
+    "searchableAttributes": [
+        "words_file_name",
+        "words_tag_names",
+        "words_uploaded_by",
+        "words_file_type",
+    ],
     "filterableAttributes": sorted({*_FACET_ATTRIBUTES.values(), "uploaded_at"}),
     "sortableAttributes": sorted({*_SORT_ATTRIBUTES.values(), "id"}),
     # `sort` first: an explicit sort_by orders the whole result, search or not; with
@@ -72,6 +79,10 @@ def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
     body["fingerprint"] = doc.fingerprint()
     body["file_name_sort"] = exact_key(doc.file_name.casefold())
     body["uploaded_by_key"] = exact_key(doc.uploaded_by)
+    body["words_file_name"] = analysed(doc.file_name)
+    body["words_tag_names"] = [analysed(name) for name in doc.tag_names]
+    body["words_uploaded_by"] = analysed(doc.uploaded_by)
+    body["words_file_type"] = analysed(doc.file_type)
     return body
 
 
@@ -187,7 +198,7 @@ class MeilisearchEngine:
             "attributesToRetrieve": ["id"],
         }
         if query.file_name and not query.text:
-            params["attributesToSearchOn"] = ["file_name"]
+            params["attributesToSearchOn"] = ["words_file_name"]
         direction = "desc" if query.descending else "asc"
         if query.sort_by is not None or query.text is None:
             attribute = _SORT_ATTRIBUTES[query.sort_by or SortField.UPLOADED_AT]
