@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import IO
 
-from sqlalchemy import Row, delete, exists, func, select
+from sqlalchemy import Engine, Row, delete, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from indexer.engines.base import EngineUnavailable
 from service.models import IndexOutbox
 
 
@@ -84,3 +88,32 @@ def lag(session: Session) -> Lag:
         select(func.count(), func.min(col(IndexOutbox.created_at)))
     ).one()
     return Lag(pending=int(pending), oldest=oldest)
+
+
+class OutboxLock:
+    """On SQLite only one indexer may claim the outbox: claims there cannot lock rows, and
+    two indexers could write an asset's documents out of order. A file lock beside the
+    database file enforces it; PostgreSQL needs none (its claims lock rows)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+
+    @classmethod
+    def take(cls, db: Engine) -> OutboxLock | None:
+        if db.dialect.name != "sqlite" or not db.url.database or db.url.database == ":memory:":
+            return None
+        path = Path(db.url.database).with_suffix(".indexer.lock")
+        handle = path.open("wb")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            handle.close()
+            raise EngineUnavailable(
+                f"Another indexer already works on {db.url.database}: on SQLite only one "
+                "process may index. Stop it, or run this one with MEDIA_RUN_INDEXER=false."
+            ) from exc
+        return cls(handle)
+
+    def release(self) -> None:
+        fcntl.flock(self._handle, fcntl.LOCK_UN)
+        self._handle.close()

@@ -36,6 +36,7 @@ class IndexerWorker:
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
         self._next_upkeep = 0.0
+        self._outbox_lock: outbox.OutboxLock | None = None
 
     def run_once(self) -> int:
         """Apply one batch; return how many outbox rows it acknowledged."""
@@ -99,8 +100,9 @@ class IndexerWorker:
                 self._wake.clear()
 
     def start(self) -> None:
-        """Claim the index for writing, then index in a background thread."""
+        """Claim the index (and on SQLite the outbox) for writing, then index in a thread."""
         self._engine.open_for_writing()
+        self._outbox_lock = outbox.OutboxLock.take(self._db)
         self._thread = threading.Thread(target=self._loop, name="indexer", daemon=True)
         self._thread.start()
 
@@ -109,6 +111,8 @@ class IndexerWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self._outbox_lock is not None:
+            self._outbox_lock.release()
 
     def notify(self) -> None:
         self._wake.set()

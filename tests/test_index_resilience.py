@@ -208,3 +208,12 @@ def test_lag_command_fails_while_rows_wait_too_long(
     assert cli_main(["lag", "--max-seconds", "3600"]) == 0
     _state(idle_indexer_api).indexer.drain()
     assert cli_main(["lag", "--max-seconds", "0"]) == 0
+
+
+def test_reindex_leaves_no_half_built_directory(client: TestClient) -> None:
+    state = _state(client)
+    _create(client, "welt.pdf")
+    reindex(state.engine, EmbeddedEngine(state.settings.index_dir), show_progress=False)
+    names = sorted(path.name for path in state.settings.index_dir.iterdir())
+    assert not any(name.startswith("building-") for name in names)
+    assert (state.settings.index_dir / "CURRENT").read_text() in names

@@ -174,16 +174,24 @@ def test_api_processes_and_one_indexer_under_concurrent_writes(
     assert _drift(settings) == 0
 
 
-def test_a_second_indexer_on_the_embedded_index_is_refused(
+def test_a_second_indexer_is_refused_where_it_would_race(
     deployment: tuple[str, Settings],
 ) -> None:
     _, settings = deployment
-    if settings.search_engine != "embedded":
-        pytest.skip("Meilisearch takes several indexers; only the embedded index has one writer")
+    if settings.search_engine == "embedded":
+        expected = "only one process may write the index"
+    elif settings.resolved_database_url.startswith("sqlite"):
+        expected = "on SQLite only one process may index"
+    else:
+        pytest.skip("PostgreSQL and Meilisearch take several indexers")
     env = {
         **os.environ,
         "MEDIA_DATA_DIR": str(settings.data_dir),
         "MEDIA_DATABASE_URL": settings.resolved_database_url,
+        "MEDIA_SEARCH_ENGINE": settings.search_engine,
+        "MEDIA_MEILISEARCH_URL": settings.meilisearch_url,
+        "MEDIA_MEILISEARCH_API_KEY": settings.meilisearch_api_key or "",
+        "MEDIA_MEILISEARCH_INDEX": settings.meilisearch_index,
     }
     second = subprocess.run(
         [sys.executable, "-m", "service.cli", "indexer"],
@@ -194,4 +202,4 @@ def test_a_second_indexer_on_the_embedded_index_is_refused(
         check=False,
     )
     assert second.returncode == 2
-    assert "only one process may write the index" in second.stderr
+    assert expected in second.stderr

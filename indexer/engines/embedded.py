@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 WRITER_HEAP_BYTES = 64_000_000
+ABANDONED_BUILD_SECONDS = 24 * 3600
 _FACET_FIELDS = {
     FacetName.TAGS: "tag_ids",
     FacetName.FILE_TYPE: "file_type",
@@ -152,6 +154,11 @@ class EmbeddedEngine:
         for directory in self.root.glob("index-*"):
             if directory.name != current:
                 shutil.rmtree(directory, ignore_errors=True)
+        # A rebuild that died half way leaves its `building-` directory behind.
+        cutoff = time.time() - ABANDONED_BUILD_SECONDS
+        for directory in self.root.glob("building-*"):
+            if directory.stat().st_mtime < cutoff:
+                shutil.rmtree(directory, ignore_errors=True)
 
     def open_for_writing(self) -> None:
         """Take the index's writer lock now, or say which process must be stopped."""
@@ -192,14 +199,20 @@ class EmbeddedEngine:
 
     def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
         """Fill a fresh index directory, then point CURRENT at it atomically."""
-        directory = self.new_dir()
-        index = tantivy.Index(self.schema, path=str(directory), reuse=False)
+        # Built under a `building-` name, which no writer's clean-up touches, and renamed
+        # to `index-` only when complete, just before the swap.
+        building = self.root / f"building-{uuid.uuid4().hex[:12]}"
+        building.mkdir()
+        index = tantivy.Index(self.schema, path=str(building), reuse=False)
         writer = index.writer(WRITER_HEAP_BYTES * 2, 1)
         for batch in batches:
             for doc in batch:
                 writer.add_document(_to_tantivy(doc))
         writer.commit()
         writer.wait_merging_threads()
+        del writer, index
+        directory = self.root / building.name.replace("building-", "index-", 1)
+        os.rename(building, directory)
         self.swap_in(directory)
         self._follow_swaps()
 
