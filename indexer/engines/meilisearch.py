@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 TASK_TIMEOUT_MS = 120_000
 TASK_RETENTION = timedelta(days=1)
+# Error codes that blame a document, not the server: such a document is skipped.
+DOCUMENT_ERROR_PREFIXES = ("invalid_document", "missing_document", "document_fields_limit")
 MAX_TOTAL_HITS = 1_000_000_000
 _SORT_ATTRIBUTES = {
     SortField.UPLOADED_AT: "uploaded_at",
@@ -101,6 +103,18 @@ class MeilisearchEngine:
         if task.status != "succeeded":
             raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
 
+    def _add(self, index: Any, docs: Sequence[SearchDocument]) -> bool:
+        """Add documents; False when a document was refused, EngineUnavailable otherwise."""
+        task_uid = index.add_documents([to_meilisearch(d) for d in docs]).task_uid
+        task = self.client.wait_for_task(task_uid, timeout_in_ms=TASK_TIMEOUT_MS)
+        if task.status == "succeeded":
+            return True
+        code = str((task.error or {}).get("code", ""))
+        if code.startswith(DOCUMENT_ERROR_PREFIXES):
+            return False
+        # Disk full, a cancelled task, an internal error: retry later, acknowledge nothing.
+        raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
+
     def _prepare(self, uid: str) -> None:
         """Create the index with its primary key and apply and verify the settings."""
         try:
@@ -143,16 +157,9 @@ class MeilisearchEngine:
         try:
             if deletes:
                 self._wait(index.delete_documents(list(deletes)).task_uid)
-            if upserts:
-                try:
-                    self._wait(index.add_documents([to_meilisearch(d) for d in upserts]).task_uid)
-                except EngineUnavailable:
-                    # One bad document fails the whole task: retry one by one to find it.
-                    for doc in upserts:
-                        try:
-                            self._wait(index.add_documents([to_meilisearch(doc)]).task_uid)
-                        except EngineUnavailable:
-                            rejected.append(doc.id)
+            if upserts and not self._add(index, upserts):
+                # One bad document fails the whole task: retry one by one to find it.
+                rejected = [doc.id for doc in upserts if not self._add(index, [doc])]
         except MeilisearchError as exc:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
         return rejected
