@@ -62,6 +62,12 @@ def _schema() -> tantivy.Schema:
     return builder.build()
 
 
+def _stamp(pointer: Path) -> tuple[int, int]:
+    """Every swap replaces CURRENT by a new file: a new inode, whatever the clock says."""
+    status = pointer.stat()
+    return status.st_ino, status.st_mtime_ns
+
+
 def _number_key(value: int) -> str:
     return str(value + _NUMBER_OFFSET).zfill(_NUMBER_WIDTH)
 
@@ -103,7 +109,7 @@ class EmbeddedEngine:
         self.schema = _schema()
         self._lock = threading.RLock()
         self._writer: tantivy.IndexWriter | None = None
-        self._pointer_stamp: int | None = None
+        self._pointer_stamp: tuple[int, int] | None = None
         self.root.mkdir(parents=True, exist_ok=True)
         self._index = self._open_current()
 
@@ -115,8 +121,21 @@ class EmbeddedEngine:
     def current_dir(self) -> Path:
         pointer = self._pointer()
         if not pointer.exists():
-            self.swap_in(self.new_dir())
+            self._create_pointer()
         return self.root / pointer.read_text().strip()
+
+    def _create_pointer(self) -> None:
+        """The first index of a new data dir. Several processes may start at once: a hard
+        link creates CURRENT only if it does not exist yet, so exactly one of them wins."""
+        directory = self.new_dir()
+        staging = self.root / f"{POINTER}.{uuid.uuid4().hex}"
+        staging.write_text(directory.name)
+        try:
+            os.link(staging, self._pointer())
+        except FileExistsError:
+            directory.rmdir()
+        finally:
+            staging.unlink()
 
     def new_dir(self) -> Path:
         directory = self.root / f"index-{uuid.uuid4().hex[:12]}"
@@ -131,16 +150,16 @@ class EmbeddedEngine:
 
     def _open_current(self) -> tantivy.Index:
         directory = self.current_dir()
-        self._pointer_stamp = self._pointer().stat().st_mtime_ns
+        self._pointer_stamp = _stamp(self._pointer())
         return tantivy.Index(self.schema, path=str(directory), reuse=True)
 
     def _follow_swaps(self) -> None:
         """Reopen when a rebuild has pointed CURRENT at a new directory."""
-        stamp = self._pointer().stat().st_mtime_ns
+        stamp = _stamp(self._pointer())
         if stamp == self._pointer_stamp:
             return
         with self._lock:
-            if self._pointer().stat().st_mtime_ns == self._pointer_stamp:
+            if _stamp(self._pointer()) == self._pointer_stamp:
                 return
             had_writer = self._writer is not None
             self._writer = None
