@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.assets.download import content_disposition
 from tests.conftest import SettingsFactory, bearer, make_token
 
 
@@ -82,3 +83,10 @@ def test_search_while_the_engine_is_down_is_503_with_a_sentence(
 def _tag(client: TestClient) -> str:
     tag_id: str = client.post("/api/tags", json={"name": "Cordovan"}).json()["id"]
     return tag_id
+
+
+def test_download_names_stay_safe_in_ascii(client: TestClient) -> None:
+    assert content_disposition("🙂.pdf").startswith('attachment; filename="download.pdf"; ')
+    assert 'filename="a_b.pdf"' in content_disposition("a\uff0fb.pdf")  # fullwidth slash
+    response = client.post("/api/media-assets", json={"file_name": "invoice\u202efdp.exe.pdf"})
+    assert response.json()["file_name"] == "invoicefdp.exe.pdf"  # no right-to-left override

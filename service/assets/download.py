@@ -16,9 +16,14 @@ from service.models import MediaAsset
 def content_disposition(file_name: str) -> str:
     """`attachment` with an ASCII `filename` and, for any other name, RFC 5987 `filename*`."""
     ascii_name = unicodedata.normalize("NFKD", file_name).encode("ascii", "ignore").decode("ascii")
-    ascii_name = "".join(ch if ch.isprintable() and ch not in '"\\' else "_" for ch in ascii_name)
-    if not ascii_name.strip(" ._"):
-        ascii_name = f"download{Path(file_name).suffix if Path(file_name).suffix.isascii() else ''}"
+    # NFKD can also produce path separators (a fullwidth slash becomes "/").
+    unsafe = '"\\/'
+    ascii_name = "".join(ch if ch.isprintable() and ch not in unsafe else "_" for ch in ascii_name)
+    suffix = Path(file_name).suffix if Path(file_name).suffix.isascii() else ""
+    stem = ascii_name.removesuffix(suffix) if suffix else ascii_name
+    if not stem.strip(" ._"):
+        # Nothing of the name survived (an emoji-only name): keep just its extension.
+        ascii_name = f"download{suffix}"
     header = f'attachment; filename="{ascii_name}"'
     if ascii_name != file_name:
         header += f"; filename*=UTF-8''{quote(file_name, safe='')}"

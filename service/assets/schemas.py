@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -17,7 +18,8 @@ MAX_FILE_NAME = 255
 def clean_file_name(value: str) -> str:
     """The client's name without any directory part (`../../x/passwd.jpg` is `passwd.jpg`)."""
     name = value.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ord(ch) >= 32 and ord(ch) != 127).strip()
+    # Control and format characters (a right-to-left override can disguise `exe.pdf`).
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf"}).strip()
     if name in {"", ".", ".."}:
         raise ValueError("File name must not be empty once any directory part is removed")
     if len(name) > MAX_FILE_NAME:
