@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, UniqueConstraint, Uuid
+from sqlalchemy import Column, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy import DateTime as SADateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -78,6 +78,8 @@ class Tag(SQLModel, table=True):
     # creates of `Leather` and ` leather ` cannot both succeed on any dialect.
     name_key: str = Field(sa_column=Column(String(400), nullable=False))
     description: str | None = Field(default=None, sa_column=Column(String(2000)))
+    # Case-folded in Python for tag search: SQLite's lower() folds ASCII only.
+    description_key: str | None = Field(default=None, sa_column=Column(Text))
     color: str | None = Field(default=None, sa_column=Column(String(7)))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())

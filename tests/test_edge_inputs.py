@@ -90,3 +90,10 @@ def test_download_names_stay_safe_in_ascii(client: TestClient) -> None:
     assert 'filename="a_b.pdf"' in content_disposition("a\uff0fb.pdf")  # fullwidth slash
     response = client.post("/api/media-assets", json={"file_name": "invoice\u202efdp.exe.pdf"})
     assert response.json()["file_name"] == "invoicefdp.exe.pdf"  # no right-to-left override
+
+
+def test_tag_search_folds_any_script(client: TestClient) -> None:
+    client.post("/api/tags", json={"name": "Sattlerei", "description": "ÉCOLE Straße"})
+    for query in ("école", "STRASSE", "straße"):
+        page = client.get("/api/tags", params={"search": query}).json()
+        assert [tag["name"] for tag in page["items"]] == ["Sattlerei"], query

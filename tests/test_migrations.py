@@ -57,4 +57,27 @@ def test_serve_refuses_a_newer_schema(settings_factory: SettingsFactory, tmp_pat
     engine.dispose()
     with pytest.raises(SchemaNotCurrent, match="newer"), TestClient(create_app(settings)):
         pass
-    assert head_revision() == "0001"
+    assert head_revision() == "0002"
+
+
+def test_upgrading_from_0001_folds_existing_descriptions(tmp_path: Path) -> None:
+    from alembic import command
+
+    from service.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0001")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO tag (id, name, name_key, description, created_at, updated_at) "
+                "VALUES ('0123456789abcdef0123456789abcdef', 'École', 'école', "
+                "'ÉCOLE Straße', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as connection:
+        folded = connection.execute(text("SELECT description_key FROM tag")).scalar_one()
+    engine.dispose()
+    assert folded == "école strasse"

@@ -25,6 +25,10 @@ class TagSort(StrEnum):
     ASSET_COUNT = "asset_count"
 
 
+def _folded(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -99,6 +103,7 @@ def create_tag(session: Session, *, data: TagCreate) -> TagPublic:
         name=data.name,
         name_key=tag_name_key(data.name),
         description=data.description,
+        description_key=_folded(data.description),
         color=data.color,
     )
     tag.updated_at = tag.created_at
@@ -120,6 +125,7 @@ def update_tag(session: Session, *, tag_id: uuid.UUID, data: TagUpdate) -> TagPu
             record_tag_holders(session, tag.id)
         if "description" in changes:
             tag.description = changes["description"]
+            tag.description_key = _folded(tag.description)
         if "color" in changes:
             tag.color = changes["color"]
         tag.updated_at = utc_now()
@@ -161,7 +167,7 @@ def list_tags(
             conditions.append(
                 or_(
                     col(Tag.name_key).like(pattern, escape="\\"),
-                    func.lower(col(Tag.description)).like(pattern, escape="\\"),
+                    col(Tag.description_key).like(pattern, escape="\\"),
                 )
             )
     count = _asset_count_subquery().label("asset_count")
