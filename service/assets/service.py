@@ -31,7 +31,7 @@ from service.content import check_allowed, content_type_for_extension, detect_co
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.index_outbox import record_assets
 from service.models import MediaAsset, MediaAssetTag, Tag, utc_now
-from service.storage import Storage, discard_quietly
+from service.storage import StagedFile, Storage, discard_quietly
 from service.tags.service import public_tags
 
 
@@ -182,7 +182,7 @@ def create_asset(
     return get_public_asset(session, asset.id)
 
 
-def _accept_file(upload: ReceivedUpload, settings: Settings) -> tuple[str, str, str]:
+def _accept_file(upload: ReceivedUpload, settings: Settings) -> dict[str, str]:
     """Check an upload's name and bytes; return its file name, type and content type."""
     try:
         file_name = clean_file_name(upload.client_file_name)
@@ -193,7 +193,17 @@ def _accept_file(upload: ReceivedUpload, settings: Settings) -> tuple[str, str, 
     content_type = detect_content_type(
         extension=file_type, head=upload.staged.head, path=upload.staged.path
     )
-    return file_name, file_type, content_type
+    return {"file_name": file_name, "file_type": file_type, "content_type": content_type}
+
+
+def _file_columns(accepted: dict[str, str], staged: StagedFile, key: str) -> dict[str, object]:
+    """Every column that follows the file, for a new asset and a replaced file alike."""
+    return {
+        **accepted,
+        "storage_location": key,
+        "file_size_bytes": staged.size,
+        "checksum_sha256": staged.sha256,
+    }
 
 
 def upload_new_asset(
@@ -207,21 +217,15 @@ def upload_new_asset(
     """A new asset from an uploaded file, uploaded by the caller."""
     staged = upload.staged
     try:
-        file_name, file_type, content_type = _accept_file(upload, settings)
+        accepted = _accept_file(upload, settings)
         tag_ids = _require_tags(session, _parse_form_tag_ids(upload.tag_ids))
-        key = storage.promote(staged, extension=file_type)
+        key = storage.promote(staged, extension=accepted["file_type"])
     except BaseException:
         discard_quietly(staged)
         raise
     try:
-        asset = MediaAsset(
-            file_name=file_name,
-            file_type=file_type,
-            content_type=content_type,
-            storage_location=key,
-            file_size_bytes=staged.size,
-            checksum_sha256=staged.sha256,
-            uploaded_by=caller.subject,
+        asset = MediaAsset.model_validate(
+            {**_file_columns(accepted, staged, key), "uploaded_by": caller.subject}
         )
         asset.created_at = asset.updated_at = asset.uploaded_at
         session.add(asset)
@@ -248,8 +252,8 @@ def replace_file(
     staged = upload.staged
     try:
         asset = get_asset(session, asset_id)
-        file_name, file_type, content_type = _accept_file(upload, settings)
-        key = storage.promote(staged, extension=file_type)
+        accepted = _accept_file(upload, settings)
+        key = storage.promote(staged, extension=accepted["file_type"])
     except BaseException:
         discard_quietly(staged)
         raise
@@ -265,15 +269,7 @@ def replace_file(
                 col(MediaAsset.id) == asset_id,
                 stored.is_(None) if old_key is None else stored == old_key,
             )
-            .values(
-                file_name=file_name,
-                file_type=file_type,
-                content_type=content_type,
-                storage_location=key,
-                file_size_bytes=staged.size,
-                checksum_sha256=staged.sha256,
-                updated_at=utc_now(),
-            )
+            .values(**_file_columns(accepted, staged, key), updated_at=utc_now())
             .execution_options(synchronize_session=False)
         )
         if replaced.rowcount != 1:  # type: ignore[attr-defined]
