@@ -58,7 +58,7 @@ class IndexerWorker:
 
     def drain(self, *, timeout: float = 120) -> None:
         """Apply every pending row now, including rows another indexer holds (waiting for
-        it to finish them): used by maintenance commands and tests."""
+        it to finish them), so that a caller can read a converged index."""
         deadline = time.monotonic() + timeout
         while True:
             if self.run_once():

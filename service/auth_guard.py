@@ -8,12 +8,11 @@ malformed or oversized: credentials are judged before content.
 from __future__ import annotations
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.auth import Principal, decode_token
 from service.auth import Scope as AuthScope
-from service.errors import DomainError, Forbidden, Unauthenticated
+from service.errors import Forbidden, Unauthenticated, error_response
 
 API_PREFIX = "/api"
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -42,11 +41,7 @@ class BearerAuthMiddleware:
         try:
             principal = _authorize(Headers(scope=scope), scope["method"], secret)
         except (Unauthenticated, Forbidden) as exc:
-            await _error(exc)(scope, receive, send)
+            await error_response(exc)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
-
-
-def _error(exc: DomainError) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)

@@ -56,9 +56,14 @@ class Forbidden(DomainError):
     status_code = 403
 
 
+def error_response(exc: DomainError) -> JSONResponse:
+    """The contract's error shape, with the error's own status and headers."""
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
 async def _handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return error_response(exc)
 
 
 # What FastAPI says, as a 400, when a JSON body is not even valid UTF-8.
