@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -13,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from service.app import create_app
 from service.auth import issue_token
@@ -53,9 +55,26 @@ def fresh_postgres_database(server_url: str) -> Iterator[str]:
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin_engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin_engine, name)
         admin_engine.dispose()
+
+
+def drop_database(admin_engine: Engine, name: str) -> None:
+    """Drop a test database, retrying while a server process (say autovacuum) still holds it.
+
+    WITH (FORCE) ends the test's own connections; ending an autovacuum worker also needs
+    pg_signal_backend, which scripts/postgres-for-tests grants, and the retries cover a
+    server set up without that grant: autovacuum leaves within moments.
+    """
+    for attempt in range(50):
+        try:
+            with admin_engine.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
