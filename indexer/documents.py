@@ -6,10 +6,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, cast, func, select, true
 from sqlmodel import Session, col
 
 from service.models import MediaAsset, MediaAssetTag, Tag
@@ -38,50 +39,134 @@ class SearchDocument:
     tag_names: list[str]
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # Spelled out rather than dataclasses.asdict, which deep-copies: a rebuild calls
+        # this for every asset.
+        return {
+            "id": self.id,
+            "file_name": self.file_name,
+            "file_type": self.file_type,
+            "content_type": self.content_type,
+            "uploaded_by": self.uploaded_by,
+            "file_size_bytes": self.file_size_bytes,
+            "uploaded_at": self.uploaded_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "tag_ids": self.tag_ids,
+            "tag_names": self.tag_names,
+        }
 
     def fingerprint(self) -> str:
         """A digest of every field: drift checks compare it, so any difference shows."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
-    @classmethod
-    def from_rows(cls, asset: MediaAsset, tags: Sequence[Tag]) -> SearchDocument:
-        ordered = sorted(tags, key=lambda tag: (tag.name_key, str(tag.id)))
-        return cls(
-            id=str(asset.id),
-            file_name=asset.file_name,
-            file_type=asset.file_type,
-            content_type=asset.content_type,
-            uploaded_by=asset.uploaded_by,
-            file_size_bytes=asset.file_size_bytes,
-            uploaded_at=to_micros(asset.uploaded_at),
-            created_at=to_micros(asset.created_at),
-            updated_at=to_micros(asset.updated_at),
-            tag_ids=[str(tag.id) for tag in ordered],
-            tag_names=[tag.name for tag in ordered],
+
+@dataclass(frozen=True)
+class _TagEntry:
+    id: str
+    name: str
+    name_key: str
+
+
+class DocumentLoader:
+    """Builds search documents with one query per batch of assets, off plain rows.
+
+    The tag ids of each asset come back aggregated in its row, as text, and the tags
+    themselves from a cache filled on first sight: a full rebuild reads 1M assets and
+    millions of links, and building ORM objects for them would cost more than the index.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._tags: dict[str, _TagEntry] = {}
+
+    def _asset_rows(self, condition: ColumnElement[bool], limit: int | None) -> list[Sequence[Any]]:
+        asset_id = col(MediaAsset.id)
+        tag_keys = func.aggregate_strings(cast(col(MediaAssetTag.tag_id), String), ",")
+        query = (
+            select(
+                asset_id,
+                col(MediaAsset.file_name),
+                col(MediaAsset.file_type),
+                col(MediaAsset.content_type),
+                col(MediaAsset.uploaded_by),
+                col(MediaAsset.file_size_bytes),
+                col(MediaAsset.uploaded_at),
+                col(MediaAsset.created_at),
+                col(MediaAsset.updated_at),
+                tag_keys,
+            )
+            .outerjoin(MediaAssetTag, col(MediaAssetTag.media_asset_id) == asset_id)
+            .where(condition)
+            .group_by(asset_id)
+            .order_by(asset_id)
+            .limit(limit)
         )
+        return list(self.session.execute(query).all())
+
+    def _learn_tags(self, keys: set[str]) -> None:
+        unknown = [key for key in keys if key not in self._tags]
+        if not unknown:
+            return
+        tag_id = col(Tag.id)
+        rows = self.session.execute(
+            select(cast(tag_id, String), tag_id, col(Tag.name), col(Tag.name_key)).where(
+                tag_id.in_([uuid.UUID(key) for key in unknown])
+            )
+        )
+        for key, found_id, name, name_key in rows:
+            self._tags[key] = _TagEntry(id=str(found_id), name=name, name_key=name_key)
+
+    def _documents(self, rows: Sequence[Sequence[Any]]) -> list[SearchDocument]:
+        split = [(row, row[-1].split(",") if row[-1] else []) for row in rows]
+        self._learn_tags({key for _, keys in split for key in keys})
+        documents = []
+        for row, keys in split:
+            # A tag deleted between the two queries is simply not on the asset any more.
+            tags = sorted(
+                (self._tags[key] for key in keys if key in self._tags),
+                key=lambda tag: (tag.name_key, tag.id),
+            )
+            documents.append(
+                SearchDocument(
+                    id=str(row[0]),
+                    file_name=row[1],
+                    file_type=row[2],
+                    content_type=row[3],
+                    uploaded_by=row[4],
+                    file_size_bytes=row[5],
+                    uploaded_at=to_micros(row[6]),
+                    created_at=to_micros(row[7]),
+                    updated_at=to_micros(row[8]),
+                    tag_ids=[tag.id for tag in tags],
+                    tag_names=[tag.name for tag in tags],
+                )
+            )
+        return documents
+
+    def load(self, asset_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, SearchDocument | None]:
+        """The current document of each asset, or None for an asset that no longer exists."""
+        if not asset_ids:
+            return {}
+        column = col(MediaAsset.id)
+        found = {
+            uuid.UUID(doc.id): doc
+            for doc in self._documents(self._asset_rows(column.in_(list(asset_ids)), None))
+        }
+        return {asset_id: found.get(asset_id) for asset_id in asset_ids}
+
+    def after(
+        self, last: uuid.UUID | None, limit: int
+    ) -> tuple[list[SearchDocument], uuid.UUID | None]:
+        """The next `limit` documents in id order after `last`, and the last id read."""
+        column = col(MediaAsset.id)
+        condition = true() if last is None else column > last
+        rows = self._asset_rows(condition, limit)
+        return self._documents(rows), (rows[-1][0] if rows else None)
 
 
 def load_documents(
     session: Session, asset_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, SearchDocument | None]:
     """The current document of each asset, or None for an asset that no longer exists."""
-    if not asset_ids:
-        return {}
-    assets = session.execute(select(MediaAsset).where(col(MediaAsset.id).in_(asset_ids))).scalars()
-    by_id = {asset.id: asset for asset in assets}
-    tags: dict[uuid.UUID, list[Tag]] = {asset_id: [] for asset_id in by_id}
-    rows = session.execute(
-        select(col(MediaAssetTag.media_asset_id), Tag)
-        .join(Tag, col(Tag.id) == col(MediaAssetTag.tag_id))
-        .where(col(MediaAssetTag.media_asset_id).in_(list(by_id)))
-    ).all()
-    for asset_id, tag in rows:
-        tags[asset_id].append(tag)
-    return {
-        asset_id: SearchDocument.from_rows(by_id[asset_id], tags[asset_id])
-        if asset_id in by_id
-        else None
-        for asset_id in asset_ids
-    }
+    return DocumentLoader(session).load(asset_ids)

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from indexer.documents import SearchDocument, load_documents
+from indexer.documents import DocumentLoader, SearchDocument
 from indexer.engines.base import SearchEngine
 from service.index_outbox import record_assets
 from service.models import MediaAsset
@@ -34,31 +34,24 @@ class Drift:
         return len(self.missing) + len(self.stale) + len(self.orphans)
 
 
-def _asset_id_batches(db: Engine) -> Iterator[list[uuid.UUID]]:
-    last: uuid.UUID | None = None
-    with Session(db) as session:
-        while True:
-            query = select(col(MediaAsset.id)).order_by(col(MediaAsset.id)).limit(BATCH_SIZE)
-            if last is not None:
-                query = query.where(col(MediaAsset.id) > last)
-            ids = list(session.execute(query).scalars())
-            if not ids:
-                return
-            yield ids
-            last = ids[-1]
-
-
 def _document_batches(db: Engine, *, show_progress: bool) -> Iterator[list[SearchDocument]]:
+    """Every asset's document, in id order, a batch at a time."""
     with Session(db) as session:
         total = session.execute(select(func.count()).select_from(MediaAsset)).scalar_one()
-    done = 0
-    for ids in _asset_id_batches(db):
-        with Session(db) as session:
-            documents = load_documents(session, ids)
-        yield [doc for doc in documents.values() if doc is not None]
-        done += len(ids)
-        if show_progress:
-            _progress(done, total)
+        loader = DocumentLoader(session)
+        done = 0
+        last: uuid.UUID | None = None
+        while True:
+            documents, last = loader.after(last, BATCH_SIZE)
+            if not documents:
+                break
+            # Each batch is its own short read: a rebuild must not hold one snapshot
+            # (or SQLite's WAL) open for its whole run.
+            session.rollback()
+            yield documents
+            done += len(documents)
+            if show_progress:
+                _progress(done, total)
     if show_progress:
         print(file=sys.stderr)
 

@@ -7,6 +7,7 @@ cut and lowercased by the same rule, in any script.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -15,9 +16,15 @@ def _is_word_character(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LNM"
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
 def words(text: str) -> list[str]:
     """`leather_wallet-2.jpg` is leather, wallet, 2, jpg: split at anything that is not a
     letter or digit, after NFC normalisation (a macOS name in NFD matches its NFC twin)."""
+    if text.isascii():
+        # The same rule, at C speed, for the common case: a rebuild splits every name.
+        return _ASCII_WORD.findall(text.lower())
     found: list[str] = []
     current: list[str] = []
     for ch in unicodedata.normalize("NFC", text):
