@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy import DateTime as SADateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -81,6 +81,11 @@ class Tag(SQLModel, table=True):
     # Case-folded in Python for tag search: SQLite's lower() folds ASCII only.
     description_key: str | None = Field(default=None, sa_column=Column(Text))
     color: str | None = Field(default=None, sa_column=Column(String(7)))
+    # Kept exact by triggers on media_asset_tag (migration 0003), never written here:
+    # every tag JSON shows it, and counting links per read is too slow at scale.
+    asset_count: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 

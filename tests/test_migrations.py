@@ -57,7 +57,7 @@ def test_serve_refuses_a_newer_schema(settings_factory: SettingsFactory, tmp_pat
     engine.dispose()
     with pytest.raises(SchemaNotCurrent, match="newer"), TestClient(create_app(settings)):
         pass
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
 
 
 def test_upgrading_from_0001_folds_existing_descriptions(tmp_path: Path) -> None:
@@ -81,3 +81,47 @@ def test_upgrading_from_0001_folds_existing_descriptions(tmp_path: Path) -> None
         folded = connection.execute(text("SELECT description_key FROM tag")).scalar_one()
     engine.dispose()
     assert folded == "école strasse"
+
+
+def test_upgrading_from_0002_counts_existing_links(tmp_path: Path) -> None:
+    from alembic import command
+
+    from service.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0002")
+    engine = create_engine(url)
+    stamp = "2026-01-01 00:00:00"
+    with engine.begin() as connection:
+        for number in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO tag (id, name, name_key, created_at, updated_at) "
+                    "VALUES (:id, :name, :name, :stamp, :stamp)"
+                ),
+                {"id": f"{number:032x}", "name": f"t{number}", "stamp": stamp},
+            )
+        for number in (1, 2, 3):
+            connection.execute(
+                text(
+                    "INSERT INTO media_asset (id, file_name, file_type, content_type, "
+                    "file_size_bytes, uploaded_by, uploaded_at, created_at, updated_at) "
+                    "VALUES (:id, 'a.pdf', '.pdf', 'application/pdf', 0, 'me', "
+                    ":stamp, :stamp, :stamp)"
+                ),
+                {"id": f"{number:032x}", "stamp": stamp},
+            )
+            connection.execute(
+                text("INSERT INTO media_asset_tag VALUES (:asset, :tag)"),
+                {"asset": f"{number:032x}", "tag": f"{1:032x}"},
+            )
+    command.upgrade(alembic_config(url), "head")
+    with engine.begin() as connection:
+        counts = connection.execute(text("SELECT asset_count FROM tag ORDER BY id")).all()
+        assert [count for (count,) in counts] == [3, 0]
+        # From here on the triggers keep it.
+        connection.execute(text("PRAGMA foreign_keys=ON"))
+        connection.execute(text("DELETE FROM media_asset WHERE id = :id"), {"id": f"{1:032x}"})
+        counts = connection.execute(text("SELECT asset_count FROM tag ORDER BY id")).all()
+    engine.dispose()
+    assert [count for (count,) in counts] == [2, 0]

@@ -237,6 +237,33 @@ def test_asset_count_follows_links(client: TestClient) -> None:
     assert client.get(f"/api/tags/{tag['id']}/count").json() == 1
 
 
+def test_asset_count_stays_exact_through_every_link_change(client: TestClient) -> None:
+    """The count is kept by the database: each way a link appears or goes moves it once."""
+    first, second = create_tag(client, "Leather"), create_tag(client, "Suede")
+    asset = create_record(client, "a.pdf", tag_ids=[first["id"]])
+
+    def counts() -> tuple[int, int]:
+        return (
+            client.get(f"/api/tags/{first['id']}/count").json(),
+            client.get(f"/api/tags/{second['id']}/count").json(),
+        )
+
+    tag_asset(client, asset["id"], first["id"], second["id"])  # one new, one already there
+    assert counts() == (1, 1)
+    body = {"tag_ids": [first["id"]]}
+    assert client.request("DELETE", f"/api/media-assets/{asset['id']}/tags", json=body).json()
+    assert counts() == (0, 1)
+    assert client.request("DELETE", f"/api/media-assets/{asset['id']}/tags", json=body).json()
+    assert counts() == (0, 1)  # removing an absent tag changes nothing
+    replaced = client.put(f"/api/media-assets/{asset['id']}", json={"tag_ids": [first["id"]]})
+    assert [tag["asset_count"] for tag in replaced.json()["tags"]] == [1]
+    assert counts() == (1, 0)
+    create_record(client, "b.pdf", tag_ids=[first["id"], second["id"]])
+    assert [tag["asset_count"] for tag in listed(client)["items"]] == [2, 1]
+    assert client.delete(f"/api/media-assets/{asset['id']}").status_code == 204
+    assert counts() == (1, 1)
+
+
 def test_count_of_unused_tag_is_zero(client: TestClient) -> None:
     tag = create_tag(client, "Leather")
     assert client.get(f"/api/tags/{tag['id']}/count").json() == 0

@@ -32,7 +32,7 @@ from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.index_outbox import record_assets
 from service.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from service.storage import StagedFile, Storage, discard_quietly
-from service.tags.service import public_tags
+from service.tags.service import to_public
 
 
 def extension_of(file_name: str) -> str:
@@ -61,6 +61,8 @@ def _tags_by_asset(session: Session, asset_ids: Sequence[uuid.UUID]) -> dict[uui
         .join(Tag, col(Tag.id) == col(MediaAssetTag.tag_id))
         .where(col(MediaAssetTag.media_asset_id).in_(asset_ids))
         .order_by(col(Tag.name_key), col(Tag.id))
+        # Triggers change asset_count behind the session's back: never reuse a stale tag.
+        .execution_options(populate_existing=True)
     ).all()
     for asset_id, tag in rows:
         grouped[asset_id].append(tag)
@@ -70,8 +72,7 @@ def _tags_by_asset(session: Session, asset_ids: Sequence[uuid.UUID]) -> dict[uui
 def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[MediaAssetPublic]:
     """Asset JSON for each asset, with its tags sorted by name, in two queries in all."""
     tags_by_asset = _tags_by_asset(session, [asset.id for asset in assets])
-    all_tags = {tag.id: tag for tags in tags_by_asset.values() for tag in tags}
-    public_by_id = {tag.id: tag for tag in public_tags(session, list(all_tags.values()))}
+    public_by_id = {tag.id: to_public(tag) for tags in tags_by_asset.values() for tag in tags}
     return [
         MediaAssetPublic(
             id=asset.id,
@@ -133,18 +134,38 @@ def _current_tag_ids(session: Session, asset_id: uuid.UUID) -> set[uuid.UUID]:
     return set(session.execute(query).scalars())
 
 
+def _lock_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> None:
+    """Lock, in id order, the tag rows whose asset_count this write's triggers will move.
+
+    On PostgreSQL two writers that touch the same tags in different orders would
+    otherwise deadlock; taking every lock up front in one order makes them queue.
+    SQLite has a single writer and needs nothing.
+    """
+    ids = sorted(set(tag_ids))
+    if ids and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(col(Tag.id))
+            .where(col(Tag.id).in_(ids))
+            .order_by(col(Tag.id))
+            .with_for_update(key_share=True)  # renders FOR NO KEY UPDATE
+        )
+
+
 def _link(session: Session, asset_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]) -> None:
-    rows = [{"media_asset_id": asset_id, "tag_id": tag_id} for tag_id in tag_ids]
+    ordered = sorted(set(tag_ids))
+    rows = [{"media_asset_id": asset_id, "tag_id": tag_id} for tag_id in ordered]
     if not rows:
         return
+    _lock_tags(session, ordered)
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     # A link another request added meanwhile is the no-op the contract promises, not a 409.
     session.execute(insert(MediaAssetTag).values(rows).on_conflict_do_nothing())
 
 
 def _unlink(session: Session, asset_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]) -> None:
-    ids = list(tag_ids)
+    ids = sorted(set(tag_ids))
     if ids:
+        _lock_tags(session, ids)
         session.execute(
             delete(MediaAssetTag).where(
                 col(MediaAssetTag.media_asset_id) == asset_id, col(MediaAssetTag.tag_id).in_(ids)
@@ -299,6 +320,7 @@ def update_asset(
     if data.tag_ids is not None:
         wanted = set(_require_tags(session, data.tag_ids))
         current = _current_tag_ids(session, asset_id)
+        _lock_tags(session, wanted ^ current)
         _unlink(session, asset_id, current - wanted)
         _link(session, asset_id, wanted - current)
         changed = changed or wanted != current

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from service.errors import Conflict, NotFound, is_constraint_violation
 from service.index_outbox import record_tag_holders
-from service.models import TAG_NAME_UNIQUE, MediaAssetTag, Tag, tag_name_key, utc_now
+from service.models import TAG_NAME_UNIQUE, Tag, tag_name_key, utc_now
 from service.pagination import MAX_OFFSET, Page, SortDirection
 from service.tags.schemas import TagCreate, TagPublic, TagUpdate
 
@@ -33,31 +33,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _asset_count_subquery() -> ColumnElement[int]:
-    return (
-        select(func.count())
-        .where(col(MediaAssetTag.tag_id) == col(Tag.id))
-        .correlate(Tag)
-        .scalar_subquery()
-    )
-
-
-def asset_counts(session: Session, tag_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """How many assets carry each of `tag_ids` (missing ids count 0)."""
-    ids = list(set(tag_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(col(MediaAssetTag.tag_id), func.count())
-        .where(col(MediaAssetTag.tag_id).in_(ids))
-        .group_by(col(MediaAssetTag.tag_id))
-    ).all()
-    counts = {tag_id: 0 for tag_id in ids}
-    counts.update({tag_id: count for tag_id, count in rows})
-    return counts
-
-
-def to_public(tag: Tag, asset_count: int) -> TagPublic:
+def to_public(tag: Tag) -> TagPublic:
     return TagPublic(
         id=tag.id,
         name=tag.name,
@@ -65,25 +41,21 @@ def to_public(tag: Tag, asset_count: int) -> TagPublic:
         color=tag.color,
         created_at=tag.created_at,
         updated_at=tag.updated_at,
-        asset_count=asset_count,
+        asset_count=tag.asset_count,
     )
 
 
-def public_tags(session: Session, tags: Sequence[Tag]) -> list[TagPublic]:
-    counts = asset_counts(session, (tag.id for tag in tags))
-    return [to_public(tag, counts.get(tag.id, 0)) for tag in tags]
-
-
 def get_tag(session: Session, tag_id: uuid.UUID) -> Tag:
-    tag = session.get(Tag, tag_id)
+    # populate_existing: the session keeps objects across commits, and triggers change
+    # asset_count behind its back.
+    tag = session.get(Tag, tag_id, populate_existing=True)
     if tag is None:
         raise NotFound(f"Tag {tag_id} does not exist.")
     return tag
 
 
 def get_public_tag(session: Session, tag_id: uuid.UUID) -> TagPublic:
-    tag = get_tag(session, tag_id)
-    return to_public(tag, asset_counts(session, [tag.id])[tag.id])
+    return to_public(get_tag(session, tag_id))
 
 
 @contextmanager
@@ -110,7 +82,7 @@ def create_tag(session: Session, *, data: TagCreate) -> TagPublic:
     session.add(tag)
     with _unique_name(session, tag.name):
         session.commit()
-    return to_public(tag, 0)
+    return to_public(tag)
 
 
 def update_tag(session: Session, *, tag_id: uuid.UUID, data: TagUpdate) -> TagPublic:
@@ -142,8 +114,7 @@ def delete_tag(session: Session, *, tag_id: uuid.UUID) -> None:
 
 
 def tag_asset_count(session: Session, *, tag_id: uuid.UUID) -> int:
-    get_tag(session, tag_id)
-    return asset_counts(session, [tag_id])[tag_id]
+    return get_tag(session, tag_id).asset_count
 
 
 def list_tags(
@@ -170,11 +141,10 @@ def list_tags(
                     col(Tag.description_key).like(pattern, escape="\\"),
                 )
             )
-    count = _asset_count_subquery().label("asset_count")
     sort_column: Any = {
         TagSort.NAME: col(Tag.name_key),
         TagSort.CREATED_AT: col(Tag.created_at),
-        TagSort.ASSET_COUNT: count,
+        TagSort.ASSET_COUNT: col(Tag.asset_count),
     }[sort_by]
     descending = sort_dir is SortDirection.DESC
     order = [
@@ -183,10 +153,15 @@ def list_tags(
     ]
     offset = min(skip, MAX_OFFSET)  # beyond any table: an empty page, not an overflow
     total = session.execute(select(func.count()).select_from(Tag).where(*conditions)).scalar_one()
-    rows = session.execute(
-        select(Tag, count).where(*conditions).order_by(*order).offset(offset).limit(limit)
-    ).all()
-    items = [to_public(tag, asset_count) for tag, asset_count in rows]
+    tags = session.execute(
+        select(Tag)
+        .where(*conditions)
+        .order_by(*order)
+        .offset(offset)
+        .limit(limit)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    items = [to_public(tag) for tag in tags]
     return Page[TagPublic](items=items, total=total, skip=skip, limit=limit)
 
 
