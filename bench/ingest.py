@@ -1,0 +1,236 @@
+"""Getting data in: full reindex throughput, commit-to-searchable latency, a big upload."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bench.server import Client, Service, memory_kib, reset_peak
+from bench.stats import Latency
+from indexer.engines import open_engine
+from indexer.maintenance import find_drift, reindex
+from service.config import Settings
+from tests.meilisearch_server import meilisearch_server
+
+
+@dataclass(frozen=True)
+class ReindexResult:
+    engine: str
+    assets: int
+    seconds: float
+    check_seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "assets": self.assets,
+            "seconds": round(self.seconds, 2),
+            "assets_per_second": round(self.assets / self.seconds),
+            "check_seconds": round(self.check_seconds, 2),
+        }
+
+
+def measure_reindex(db: Engine, settings: Settings, assets: int) -> ReindexResult:
+    """`media-assets reindex` (build, swap, drift check) and then `check`, timed."""
+    engine = open_engine(settings)
+    try:
+        started = time.perf_counter()
+        reindex(db, engine)
+        seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        drift = find_drift(db, engine)
+        check_seconds = time.perf_counter() - started
+    finally:
+        engine.close()
+    if drift.total:
+        raise RuntimeError(f"the rebuilt {engine.name} index drifted: {drift.total} assets")
+    return ReindexResult(engine.name, assets, seconds, check_seconds)
+
+
+@contextmanager
+def meilisearch_settings(settings: Settings, work_dir: Path) -> Iterator[Settings | None]:
+    """Settings for a Meilisearch to reindex into, when one can be found or started."""
+    with meilisearch_server(work_dir) as server:
+        if server is None:
+            yield None
+            return
+        url, key = server
+        yield settings.model_copy(
+            update={
+                "search_engine": "meilisearch",
+                "meilisearch_url": url,
+                "meilisearch_api_key": key,
+                "meilisearch_index": f"bench_{uuid.uuid4().hex[:8]}",
+            }
+        )
+
+
+# -- commit to searchable -------------------------------------------------------------
+
+
+def _unique_word(rng: random.Random) -> str:
+    return "".join(rng.choice(string.ascii_lowercase) for _ in range(14))
+
+
+def measure_commit_to_searchable(
+    service: Service,
+    asset_ids: list[uuid.UUID],
+    file_names: list[str],
+    *,
+    rate: float,
+    seconds: float,
+) -> tuple[Latency, int]:
+    """Renames at a steady `rate` a second; each is timed from the request until a search
+    finds the asset under its new name. A write answers only once its change is indexed
+    (read-your-writes), so this is the response time, checked by the search that follows;
+    a write answered `X-Index-Status: pending` is timed until the search finds it.
+    Returns the latency and how many writes came back pending."""
+    rng = random.Random(11)
+    count = int(rate * seconds)
+    words = [_unique_word(rng) for _ in range(count)]
+    local = threading.local()
+    pending = 0
+    samples: list[float] = []
+    lock = threading.Lock()
+
+    def client() -> Client:
+        if not hasattr(local, "client"):
+            local.client = service.client()
+        found: Client = local.client
+        return found
+
+    def one_write(number: int) -> None:
+        nonlocal pending
+        index = number % len(asset_ids)
+        word = words[number]
+        extension = Path(file_names[index]).suffix
+        started = time.perf_counter()
+        status, headers, body = client().request(
+            "PUT",
+            f"/api/media-assets/{asset_ids[index]}",
+            body={"file_name": f"{word}{extension}"},
+        )
+        if status != 200:
+            raise RuntimeError(f"rename failed: HTTP {status}: {body[:300]!r}")
+        was_pending = headers.get("x-index-status") == "pending"
+        while not _findable(client(), word, str(asset_ids[index])):
+            if not was_pending:
+                raise RuntimeError("a write answered as indexed was not searchable")
+            time.sleep(0.005)
+        with lock:
+            samples.append(time.perf_counter() - started)
+            pending += was_pending
+
+    begin = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        futures = []
+        for number in range(count):
+            # Open loop: writes go out on the clock, whether or not earlier ones finished.
+            delay = begin + number / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            futures.append(pool.submit(one_write, number))
+        for future in futures:
+            future.result()
+    return Latency.of(samples, time.perf_counter() - begin), pending
+
+
+def _findable(client: Client, word: str, asset_id: str) -> bool:
+    status, _, body = client.request(
+        "GET", "/api/media-assets", query={"file_name": word, "limit": 10}
+    )
+    return status == 200 and asset_id.encode() in body
+
+
+# -- a big upload -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    megabytes: float
+    seconds: float
+    peak_growth_mib: float
+    peak_measured: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "megabytes": self.megabytes,
+            "seconds": round(self.seconds, 2),
+            "megabytes_per_second": round(self.megabytes / self.seconds, 1),
+            "peak_memory_growth_mib": round(self.peak_growth_mib, 1),
+            "peak_measured_by": self.peak_measured,
+        }
+
+
+def measure_upload(service: Service, size_bytes: int) -> UploadResult:
+    """One PDF of `size_bytes` through POST /api/media-assets/upload, streamed from here,
+    with the server's peak resident memory before and after."""
+    pid = service.process.pid
+    boundary = uuid.uuid4().hex
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="bench-upload.pdf"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    ).encode() + b"%PDF-1.7\n"
+    tail = b"\n%%EOF\n" + f"\r\n--{boundary}--\r\n".encode()
+    filler = random.Random(5).randbytes(1 << 20)
+    body_size = size_bytes - len(b"%PDF-1.7\n") - len(b"\n%%EOF\n")
+    client = service.client()
+    exact_peak = reset_peak(pid)
+    before = memory_kib(pid, "VmRSS")
+    sampled_peak = before
+    sampling = True
+
+    def sample() -> None:
+        nonlocal sampled_peak
+        while sampling:
+            sampled_peak = max(sampled_peak, memory_kib(pid, "VmRSS"))
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    connection = client._connection
+    started = time.perf_counter()
+    try:
+        connection.putrequest("POST", "/api/media-assets/upload")
+        connection.putheader("Authorization", client.headers["Authorization"])
+        connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+        connection.putheader("Content-Length", str(len(head) + body_size + len(tail)))
+        connection.endheaders()
+        connection.send(head)
+        remaining = body_size
+        while remaining:
+            chunk = filler[: min(len(filler), remaining)]
+            connection.send(chunk)
+            remaining -= len(chunk)
+        connection.send(tail)
+        response = connection.getresponse()
+        body = response.read()
+        seconds = time.perf_counter() - started
+    finally:
+        sampling = False
+        sampler.join()
+    if response.status != 201:
+        raise RuntimeError(f"upload failed: HTTP {response.status}: {body[:300]!r}")
+    peak = memory_kib(pid, "VmHWM") if exact_peak else sampled_peak
+    asset_id = json.loads(body)["id"]
+    client.request("DELETE", f"/api/media-assets/{asset_id}")
+    client.close()
+    return UploadResult(
+        megabytes=size_bytes / 1_000_000,
+        seconds=seconds,
+        peak_growth_mib=(peak - before) / 1024,
+        peak_measured="VmHWM after a clear_refs reset" if exact_peak else "RSS sampled every 5 ms",
+    )
