@@ -100,7 +100,15 @@ class IndexerWorker:
                 self._wake.clear()
 
     def start(self) -> None:
-        """Claim the index (and on SQLite the outbox) for writing, then index in a thread."""
+        """Claim the index (and on SQLite the outbox) for writing, then index in a thread.
+
+        An index an older version wrote in another format is rebuilt first, here, before
+        anything is served from it: searches answer 503 until the rebuild swaps in."""
+        if self._engine.needs_rebuild():
+            from indexer.maintenance import reindex
+
+            log.warning("rebuilding the %s index from the database", self._engine.name)
+            reindex(self._db, self._engine, show_progress=False)
         self._engine.open_for_writing()
         self._outbox_lock = outbox.OutboxLock.take(self._db)
         self._thread = threading.Thread(target=self._loop, name="indexer", daemon=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tantivy
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -22,7 +23,7 @@ from service.app import create_app
 from service.cli import main as cli_main
 from service.config import Settings
 from tests import samples
-from tests.conftest import SettingsFactory, bearer, make_token
+from tests.conftest import SettingsFactory, bearer, create_record, make_token
 from tests.meilisearch_server import MASTER_KEY, MeilisearchProcess, meilisearch_binary
 
 
@@ -217,3 +218,27 @@ def test_reindex_leaves_no_half_built_directory(client: TestClient) -> None:
     names = sorted(path.name for path in state.settings.index_dir.iterdir())
     assert not any(name.startswith("building-") for name in names)
     assert (state.settings.index_dir / "CURRENT").read_text() in names
+
+
+def test_an_index_in_an_older_format_is_rebuilt_at_start(settings: Settings) -> None:
+    """An upgrade that changes the embedded index's schema: the old index cannot be read,
+    so searches answer 503 rather than wrong results, and the indexer rebuilds at start."""
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        asset = create_record(api, "bridle strap.pdf")
+    index_root = settings.index_dir
+    old = index_root / "index-oldformat0"
+    old.mkdir()
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    tantivy.Index(builder.build(), path=str(old), reuse=False)
+    (index_root / "CURRENT").write_text(old.name)
+
+    reader = settings.model_copy(update={"run_indexer": False})
+    with TestClient(create_app(reader), headers=bearer(make_token())) as api:
+        refused = api.get("/api/media-assets")
+        assert refused.status_code == 503
+        assert "older version" in refused.json()["detail"]
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        found = api.get("/api/media-assets", params={"search": "bridle"}).json()
+        assert [item["id"] for item in found["items"]] == [asset["id"]]
+    assert not old.exists()

@@ -289,7 +289,7 @@ def test_tag_assets_route(api, library) -> None:
     assert page["total"] == 2 and len(page["items"]) == 1
 
 
-def _bulk_assets(api: TestClient, count: int) -> None:
+def _bulk_assets(api: TestClient, count: int, *, run: int = 2) -> None:
     """Many records straight into the database, queued in the outbox like any write."""
     engine = api.app.state.engine  # type: ignore[attr-defined]
     base = datetime(2026, 1, 1, tzinfo=UTC)
@@ -300,8 +300,8 @@ def _bulk_assets(api: TestClient, count: int) -> None:
                 file_type=".pdf",
                 content_type="application/pdf",
                 uploaded_by="bulk",
-                # Pairs share a timestamp, so only the id keeps pages apart.
-                uploaded_at=base + timedelta(seconds=i // 2),
+                # Runs of `run` share a timestamp, so only the id keeps pages apart.
+                uploaded_at=base + timedelta(seconds=i // run),
             )
             for i in range(count)
         ]
@@ -325,6 +325,29 @@ def test_exact_totals_and_pages_past_1000(api) -> None:
     assert listing(api, facets="uploaded_by")["facets"]["uploaded_by"] == [
         {"value": "bulk", "count": 1205}
     ]
+
+
+@pytest.mark.parametrize("sort_dir", ["asc", "desc"])
+def test_runs_of_equal_values_page_by_id_across_page_edges(api, sort_dir: str) -> None:
+    """37 assets in runs of 5 equal timestamps: with pages of 3, 4 and 7, runs cross page
+    edges in every way; each page must be its slice of the (value, id) order."""
+    _bulk_assets(api, 37, run=5)
+    everything = listing(api, sort_by="uploaded_at", sort_dir=sort_dir, limit=1000)["items"]
+    keys = [(item["uploaded_at"], item["id"]) for item in everything]
+    assert keys == sorted(keys, reverse=sort_dir == "desc")
+    for size in (3, 4, 7):
+        paged = [
+            item["id"]
+            for skip in range(0, 37, size)
+            for item in listing(
+                api, sort_by="uploaded_at", sort_dir=sort_dir, skip=skip, limit=size
+            )["items"]
+        ]
+        assert paged == [item["id"] for item in everything]
+    narrowed = listing(
+        api, sort_dir=sort_dir, search="strap", sort_by="uploaded_at", skip=6, limit=2
+    )
+    assert [item["id"] for item in narrowed["items"]] == [item["id"] for item in everything[6:8]]
 
 
 def test_a_skip_past_the_end_is_an_empty_page_with_the_total(api, library) -> None:

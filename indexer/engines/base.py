@@ -75,6 +75,11 @@ class SearchEngine(Protocol):
         Returns the ids of documents the engine rejected (each is logged by the caller)."""
         ...
 
+    def needs_rebuild(self) -> bool:
+        """Whether the index must be rebuilt from the database before use (say, an index
+        an older version of the service wrote in another format)."""
+        ...
+
     def open_for_writing(self) -> None:
         """Become the process that writes this index; EngineUnavailable says why not."""
         ...

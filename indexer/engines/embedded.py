@@ -43,22 +43,39 @@ _FACET_FIELDS = {
 }
 # Larger than any realistic number of distinct values, so term counts are exact.
 _FACET_SCAN = 65_000
-_NUMBER_WIDTH = 20
-_NUMBER_OFFSET = 1 << 62  # keeps pre-1970 timestamps non-negative in the sort keys
+# Numbers sort on integer fast fields, ties broken by id in `_tie_broken_page`; text
+# sorts need a key with the id inside it, since Tantivy cannot range over text.
+_NUMBER_SORTS = {
+    SortField.UPLOADED_AT: "uploaded_at",
+    SortField.CREATED_AT: "created_at",
+    SortField.UPDATED_AT: "updated_at",
+    SortField.FILE_SIZE_BYTES: "file_size_bytes",
+}
+_TEXT_SORTS = {
+    SortField.FILE_NAME: "sort_file_name",
+    SortField.FILE_TYPE: "sort_file_type",
+}
+_KEY_SEPARATOR = "\x00"
+_SIGN = 1 << 63  # unsigned 64-bit halves of an id, stored in signed integer fields
 
 
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    # The id again as two integer fast fields: hits give their ids without a stored-
+    # document read, and ties sort by id.
+    builder.add_integer_field("id_high", fast=True)
+    builder.add_integer_field("id_low", fast=True)
     # Text arrives already split by indexer.text.words: no length limit, any script.
     builder.add_text_field("text", tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field("file_name", tokenizer_name="whitespace", index_option="freq")
     for name in ("file_type", "uploaded_by", "content_type", "tag_ids"):
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
-    builder.add_integer_field("uploaded_at", indexed=True, fast=True)
-    builder.add_text_field("fingerprint", stored=True, tokenizer_name="raw")
-    for sort_field in SortField:
-        builder.add_text_field(f"sort_{sort_field.value}", tokenizer_name="raw", fast=True)
+    for name in _NUMBER_SORTS.values():
+        builder.add_integer_field(name, indexed=True, fast=True)
+    builder.add_bytes_field("fingerprint", stored=True)
+    for name in _TEXT_SORTS.values():
+        builder.add_text_field(name, tokenizer_name="raw", fast=True)
     return builder.build()
 
 
@@ -68,27 +85,22 @@ def _stamp(pointer: Path) -> tuple[int, int]:
     return status.st_ino, status.st_mtime_ns
 
 
-def _number_key(value: int) -> str:
-    return str(value + _NUMBER_OFFSET).zfill(_NUMBER_WIDTH)
+def _id_halves(doc_id: str) -> tuple[int, int]:
+    value = uuid.UUID(doc_id).int
+    return (value >> 64) - _SIGN, (value & ((1 << 64) - 1)) - _SIGN
 
 
-def sort_keys(doc: SearchDocument) -> dict[str, str]:
-    """One string per sort: the value, then the id, so ties break by id in one field."""
-    values = {
-        SortField.UPLOADED_AT: _number_key(doc.uploaded_at),
-        SortField.CREATED_AT: _number_key(doc.created_at),
-        SortField.UPDATED_AT: _number_key(doc.updated_at),
-        SortField.FILE_SIZE_BYTES: _number_key(doc.file_size_bytes),
-        SortField.FILE_NAME: doc.file_name.casefold(),
-        SortField.FILE_TYPE: doc.file_type.casefold(),
-    }
-    return {f"sort_{field.value}": f"{value}\x00{doc.id}" for field, value in values.items()}
+def _id_from_halves(high: int, low: int) -> str:
+    return str(uuid.UUID(int=((high + _SIGN) << 64) | (low + _SIGN)))
 
 
 def _to_tantivy(doc: SearchDocument) -> tantivy.Document:
     searchable = " ".join([doc.file_name, *doc.tag_names, doc.uploaded_by, doc.file_type])
+    high, low = _id_halves(doc.id)
     return tantivy.Document(
         id=doc.id,
+        id_high=high,
+        id_low=low,
         text=analysed(searchable),
         file_name=analysed(doc.file_name),
         file_type=doc.file_type,
@@ -96,8 +108,13 @@ def _to_tantivy(doc: SearchDocument) -> tantivy.Document:
         content_type=doc.content_type,
         tag_ids=list(doc.tag_ids),
         uploaded_at=doc.uploaded_at,
-        fingerprint=doc.fingerprint(),
-        **sort_keys(doc),
+        created_at=doc.created_at,
+        updated_at=doc.updated_at,
+        file_size_bytes=doc.file_size_bytes,
+        fingerprint=bytes.fromhex(doc.fingerprint()),
+        # The text sorts: the value, then the id, so ties break by id in one field.
+        sort_file_name=f"{doc.file_name.casefold()}{_KEY_SEPARATOR}{doc.id}",
+        sort_file_type=f"{doc.file_type.casefold()}{_KEY_SEPARATOR}{doc.id}",
     )
 
 
@@ -148,10 +165,31 @@ class EmbeddedEngine:
         staging.write_text(directory.name)
         os.replace(staging, self._pointer())
 
-    def _open_current(self) -> tantivy.Index:
+    def _open_current(self) -> tantivy.Index | None:
+        """The index CURRENT names, or None when an older version of the service built it
+        with another schema: it is then unreadable until `needs_rebuild` is acted on."""
         directory = self.current_dir()
         self._pointer_stamp = _stamp(self._pointer())
-        return tantivy.Index(self.schema, path=str(directory), reuse=True)
+        try:
+            return tantivy.Index(self.schema, path=str(directory), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            log.warning(
+                "the embedded index in %s has an older schema; it needs a rebuild", directory
+            )
+            return None
+
+    def needs_rebuild(self) -> bool:
+        return self._index is None
+
+    def _current_index(self) -> tantivy.Index:
+        if self._index is None:
+            raise EngineUnavailable(
+                "The embedded index was built by an older version of the service and is "
+                "being rebuilt from the database (`media-assets reindex` does it by hand)."
+            )
+        return self._index
 
     def _follow_swaps(self) -> None:
         """Reopen when a rebuild has pointed CURRENT at a new directory."""
@@ -187,7 +225,7 @@ class EmbeddedEngine:
     def _writer_for_write(self) -> tantivy.IndexWriter:
         if self._writer is None:
             try:
-                self._writer = self._index.writer(WRITER_HEAP_BYTES, 1)
+                self._writer = self._current_index().writer(WRITER_HEAP_BYTES, 1)
             except ValueError as exc:
                 raise EngineUnavailable(
                     f"Another process is already indexing {self.root}: with the embedded "
@@ -213,7 +251,7 @@ class EmbeddedEngine:
                     log.exception("embedded index rejected the document of asset %s", doc.id)
                     rejected.append(doc.id)
             writer.commit()
-            self._index.reload()
+            self._current_index().reload()
         return rejected
 
     def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
@@ -239,10 +277,11 @@ class EmbeddedEngine:
 
     def _searcher(self) -> tantivy.Searcher:
         self._follow_swaps()
+        index = self._current_index()
         if self._writer is None:
             # Another process may be the writer: pick up its latest commit before reading.
-            self._index.reload()
-        return self._index.searcher()
+            index.reload()
+        return index.searcher()
 
     def _word_query(self, field: str, word: str, *, last: bool) -> tantivy.Query:
         exact = tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field, word), 2.0)
@@ -300,24 +339,29 @@ class EmbeddedEngine:
     def search(self, query: SearchQuery) -> SearchResult:
         searcher = self._searcher()
         tantivy_query = self.build_query(query)
-        relevance = query.sort_by is None and query.text is not None
-        order_by = None if relevance else f"sort_{(query.sort_by or SortField.UPLOADED_AT).value}"
-        order = tantivy.Order.Desc if query.descending else tantivy.Order.Asc
-        # Tantivy reserves room for offset + limit hits up front: an offset past the
-        # last document must not reach it, or a huge `skip` would exhaust memory.
-        past_the_end = query.skip >= searcher.num_docs
-        found = searcher.search(
-            tantivy_query,
-            limit=1 if past_the_end else query.limit,
-            count=True,
-            order_by_field=order_by,
-            offset=0 if past_the_end else query.skip,
-            order=order,
-        )
-        hits = [] if past_the_end else found.hits
-        ids = [searcher.doc(address)["id"][0] for _, address in hits]
-        # `count` is set because count=True; the type stub does not declare it.
-        total: int = getattr(found, "count", 0) or 0
+        sort = query.sort_by or SortField.UPLOADED_AT
+        if query.skip >= searcher.num_docs:
+            # Tantivy reserves room for offset + limit hits up front: an offset past the
+            # last document must not reach it, or a huge `skip` would exhaust memory.
+            ids, total = [], _count(searcher, tantivy_query)
+        elif query.sort_by is None and query.text is not None:
+            found = searcher.search(tantivy_query, limit=query.limit, count=True, offset=query.skip)
+            ids, total = _ids(searcher, [address for _, address in found.hits]), _total(found)
+        elif sort in _TEXT_SORTS:
+            found = searcher.search(
+                tantivy_query,
+                limit=query.limit,
+                count=True,
+                order_by_field=_TEXT_SORTS[sort],
+                offset=query.skip,
+                order=tantivy.Order.Desc if query.descending else tantivy.Order.Asc,
+            )
+            ids = [key.rsplit(_KEY_SEPARATOR, 1)[1] for key, _ in found.hits]
+            total = _total(found)
+        else:
+            ids, total = _NumberSortedPage(
+                self.schema, searcher, tantivy_query, _NUMBER_SORTS[sort], query
+            ).ids_and_total()
         result = SearchResult(ids=ids, total=total)
         if query.facets:
             result.facets = self._facets(searcher, tantivy_query, query.facets)
@@ -353,7 +397,7 @@ class EmbeddedEngine:
         fingerprints: dict[str, str] = {}
         for _, address in found.hits:
             stored = searcher.doc(address)
-            fingerprints[stored["id"][0]] = stored["fingerprint"][0]
+            fingerprints[stored["id"][0]] = bytes(stored["fingerprint"][0]).hex()
         return fingerprints
 
     def ping(self) -> None:
@@ -371,3 +415,129 @@ class EmbeddedEngine:
     def close(self) -> None:
         with self._lock:
             self._writer = None
+
+
+def _total(found: tantivy.SearchResult) -> int:
+    # `count` is set because count=True; the type stub does not declare it.
+    total: int = getattr(found, "count", 0) or 0
+    return total
+
+
+def _count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
+    return _total(searcher.search(query, limit=1, count=True))
+
+
+def _id_keys(
+    searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]
+) -> list[tuple[int, int]]:
+    highs = searcher.fast_field_values("id_high", addresses)
+    lows = searcher.fast_field_values("id_low", addresses)
+    return [(int(high or 0), int(low or 0)) for high, low in zip(highs, lows, strict=True)]
+
+
+def _ids(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[str]:
+    return [_id_from_halves(high, low) for high, low in _id_keys(searcher, addresses)]
+
+
+class _NumberSortedPage:
+    """A page ordered by an integer fast field, ties broken by id in the same direction.
+
+    Tantivy orders equal values by their place in the index, not by id. Values inside
+    the page are re-sorted here; a run of equal values that crosses the page's edge is
+    located exactly (how many documents come before it, how many it holds) and the
+    page's share of it is read in id order. Only that rare case costs extra queries.
+    """
+
+    def __init__(
+        self,
+        schema: tantivy.Schema,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        field: str,
+        request: SearchQuery,
+    ) -> None:
+        self.schema = schema
+        self.searcher = searcher
+        self.query = query
+        self.field = field
+        self.skip = request.skip
+        self.limit = request.limit
+        self.descending = request.descending
+        self.order = tantivy.Order.Desc if request.descending else tantivy.Order.Asc
+
+    def ids_and_total(self) -> tuple[list[str], int]:
+        # One hit either side of the page shows whether a run of ties crosses its edges.
+        start = max(self.skip - 1, 0)
+        found = self.searcher.search(
+            self.query,
+            limit=self.limit + 1 + (self.skip - start),
+            count=True,
+            order_by_field=self.field,
+            offset=start,
+            order=self.order,
+        )
+        values = [int(value) for value, _ in found.hits]
+        keys = _id_keys(self.searcher, [address for _, address in found.hits])
+        entries = list(zip(values, keys, strict=True))
+        first = self.skip - start
+        page = entries[first : first + self.limit]
+        if not page:
+            return [], _total(found)
+        before = entries[0] if first else None
+        after = entries[first + self.limit] if len(entries) > first + self.limit else None
+        crosses_start = before is not None and before[0] == page[0][0]
+        crosses_end = after is not None and after[0] == page[-1][0]
+        if not crosses_start and not crosses_end:
+            ordered = sorted(page, reverse=self.descending)
+            return [_id_from_halves(*key) for _, key in ordered], _total(found)
+        edges = dict.fromkeys((page[0][0], page[-1][0]))
+        inside = sorted((e for e in page if e[0] not in edges), reverse=self.descending)
+        head = self._run_on_page(page[0][0])
+        if len(edges) == 1:
+            return head, _total(found)
+        tail = self._run_on_page(page[-1][0])
+        return head + [_id_from_halves(*key) for _, key in inside] + tail, _total(found)
+
+    def _with(self, extra: tantivy.Query) -> tantivy.Query:
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, self.query), (tantivy.Occur.Must, extra)]
+        )
+
+    def _range(self, value: int, *, equal: bool) -> tantivy.Query:
+        if equal:
+            lower, upper = value, value
+        elif self.descending:
+            lower, upper = value, None
+        else:
+            lower, upper = None, value
+        return tantivy.Query.range_query(
+            self.schema,
+            self.field,
+            tantivy.FieldType.Integer,
+            lower_bound=lower,
+            upper_bound=upper,
+            # Strictly ahead: the bound is excluded; an unbounded side is always inclusive.
+            include_lower=equal or lower is None,
+            include_upper=equal or upper is None,
+        )
+
+    def _run_on_page(self, value: int) -> list[str]:
+        """The ids of the documents worth `value` that fall on this page, in id order."""
+        ahead = _count(self.searcher, self._with(self._range(value, equal=False)))
+        run = self._with(self._range(value, equal=True))
+        size = _count(self.searcher, run)
+        begin = max(self.skip, ahead) - ahead
+        end = min(self.skip + self.limit, ahead + size) - ahead
+        if end <= begin:
+            return []
+        # Ordered by the high half of the id: 60 random bits of a version-4 UUID, unique
+        # among the assets of any library this engine serves.
+        found = self.searcher.search(
+            run,
+            limit=end - begin,
+            count=False,
+            order_by_field="id_high",
+            offset=begin,
+            order=self.order,
+        )
+        return _ids(self.searcher, [address for _, address in found.hits])

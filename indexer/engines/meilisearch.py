@@ -164,6 +164,10 @@ class MeilisearchEngine:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
         return rejected
 
+    def needs_rebuild(self) -> bool:
+        """Never: settings are applied and verified at start-up, documents keep their shape."""
+        return False
+
     def open_for_writing(self) -> None:
         """Nothing to take: several indexers may share a Meilisearch index (the outbox
         keeps each asset's writes in order), and a server that is down now is retried."""
