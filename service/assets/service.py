@@ -32,7 +32,7 @@ from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.index_outbox import record_assets
 from service.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from service.storage import StagedFile, Storage, discard_quietly
-from service.tags.service import to_public
+from service.tags.schemas import TagPublic
 
 
 def extension_of(file_name: str) -> str:
@@ -52,41 +52,63 @@ def require_asset(session: Session, asset_id: uuid.UUID) -> None:
     session.rollback()
 
 
-def _tags_by_asset(session: Session, asset_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Tag]]:
-    grouped: dict[uuid.UUID, list[Tag]] = {asset_id: [] for asset_id in asset_ids}
+# The columns that make asset and tag JSON, read as plain rows for list pages.
+_ASSET_FIELDS = tuple(field for field in MediaAssetPublic.model_fields if field != "tags")
+_ASSET_COLUMNS = tuple(col(getattr(MediaAsset, field)) for field in _ASSET_FIELDS)
+_TAG_FIELDS = tuple(TagPublic.model_fields)
+_TAG_COLUMNS = tuple(col(getattr(Tag, field)) for field in _TAG_FIELDS)
+
+
+def _public_tags_by_asset(
+    session: Session, asset_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[TagPublic]]:
+    """Each asset's tags, sorted by name, from plain rows: one object per distinct tag.
+
+    The values come straight from the database, already typed, so the models are built
+    without validation (a list page shows hundreds of tags)."""
+    grouped: dict[uuid.UUID, list[TagPublic]] = {asset_id: [] for asset_id in asset_ids}
     if not asset_ids:
         return grouped
     rows = session.execute(
-        select(col(MediaAssetTag.media_asset_id), Tag)
+        select(col(MediaAssetTag.media_asset_id), *_TAG_COLUMNS)
         .join(Tag, col(Tag.id) == col(MediaAssetTag.tag_id))
         .where(col(MediaAssetTag.media_asset_id).in_(asset_ids))
         .order_by(col(Tag.name_key), col(Tag.id))
-        # Triggers change asset_count behind the session's back: never reuse a stale tag.
-        .execution_options(populate_existing=True)
     ).all()
-    for asset_id, tag in rows:
+    public: dict[uuid.UUID, TagPublic] = {}
+    for asset_id, *values in rows:
+        tag = public.get(values[0])
+        if tag is None:
+            tag = public[values[0]] = TagPublic.model_construct(
+                **dict(zip(_TAG_FIELDS, values, strict=True))
+            )
         grouped[asset_id].append(tag)
     return grouped
 
 
-def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[MediaAssetPublic]:
-    """Asset JSON for each asset, with its tags sorted by name, in two queries in all."""
-    tags_by_asset = _tags_by_asset(session, [asset.id for asset in assets])
-    public_by_id = {tag.id: to_public(tag) for tags in tags_by_asset.values() for tag in tags}
+def public_assets(session: Session, asset_ids: Sequence[uuid.UUID]) -> list[MediaAssetPublic]:
+    """Asset JSON for each id, in the given order, in two queries; an id that names no
+    asset (deleted a moment ago) is left out."""
+    if not asset_ids:
+        return []
+    rows = session.execute(select(*_ASSET_COLUMNS).where(col(MediaAsset.id).in_(asset_ids))).all()
+    by_id = {row.id: row for row in rows}
+    tags = _public_tags_by_asset(session, list(by_id))
     return [
-        MediaAssetPublic(
-            id=asset.id,
-            file_name=asset.file_name,
-            file_type=asset.file_type,
-            content_type=asset.content_type,
-            storage_location=asset.storage_location,
-            file_size_bytes=asset.file_size_bytes,
-            checksum_sha256=asset.checksum_sha256,
-            uploaded_at=asset.uploaded_at,
-            uploaded_by=asset.uploaded_by,
-            created_at=asset.created_at,
-            updated_at=asset.updated_at,
-            tags=[public_by_id[tag.id] for tag in tags_by_asset[asset.id]],
+        MediaAssetPublic.model_construct(
+            **dict(zip(_ASSET_FIELDS, by_id[asset_id], strict=True)), tags=tags[asset_id]
+        )
+        for asset_id in asset_ids
+        if asset_id in by_id
+    ]
+
+
+def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[MediaAssetPublic]:
+    """Asset JSON for loaded assets, with their tags sorted by name."""
+    tags = _public_tags_by_asset(session, [asset.id for asset in assets])
+    return [
+        MediaAssetPublic.model_construct(
+            **{field: getattr(asset, field) for field in _ASSET_FIELDS}, tags=tags[asset.id]
         )
         for asset in assets
     ]

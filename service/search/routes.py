@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from indexer.documents import to_micros
 from indexer.engines.base import SearchEngine, SearchQuery, SortField
@@ -57,7 +57,7 @@ def list_assets(
     uploaded_after: datetime | None = None,
     uploaded_before: datetime | None = None,
     facets: FacetsParam = None,
-) -> JSONResponse:
+) -> Response:
     """List, filter, search and facet assets, from the search index."""
     query = SearchQuery(
         skip=min(skip, MAX_OFFSET),
@@ -77,8 +77,8 @@ def list_assets(
     page = service.search_assets(session, _engine(request), query)
     page.skip = skip
     # `facets` appears only when asked for, while null fields of assets stay in place.
-    body = page.model_dump(mode="json", exclude={"facets"} if page.facets is None else set())
-    return JSONResponse(body)
+    body = page.model_dump_json(exclude={"facets"} if page.facets is None else set())
+    return Response(body, media_type="application/json")
 
 
 @router.get("/api/tags/{tag_id}/assets", responses=error_responses(404))

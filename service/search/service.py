@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -15,22 +14,12 @@ from indexer.engines.base import (
     SearchQuery,
     SearchResult,
 )
-from service.assets.service import to_public_many
+from service.assets.service import public_assets
 from service.errors import ServiceUnavailable
-from service.models import MediaAsset, Tag
+from service.models import Tag
 from service.pagination import MAX_OFFSET
 from service.search.schemas import AssetPage, FacetValue, IdPage, TagFacetValue
 from service.tags.service import get_tag
-
-
-def _hydrate(session: Session, ids: Sequence[str]) -> list[MediaAsset]:
-    """The assets in index order; one deleted since the index answered is left out."""
-    wanted = [uuid.UUID(value) for value in ids]
-    if not wanted:
-        return []
-    rows = session.execute(select(MediaAsset).where(col(MediaAsset.id).in_(wanted))).scalars()
-    by_id = {asset.id: asset for asset in rows}
-    return [by_id[asset_id] for asset_id in wanted if asset_id in by_id]
 
 
 def _facet_values(
@@ -65,7 +54,7 @@ def _search(engine: SearchEngine, query: SearchQuery) -> SearchResult:
 def search_assets(session: Session, engine: SearchEngine, query: SearchQuery) -> AssetPage:
     result = _search(engine, query)
     page = AssetPage(
-        items=to_public_many(session, _hydrate(session, result.ids)),
+        items=public_assets(session, [uuid.UUID(value) for value in result.ids]),
         total=result.total,
         skip=query.skip,
         limit=query.limit,
