@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,8 +56,24 @@ class SearchDocument:
 
     def fingerprint(self) -> str:
         """A digest of every field: drift checks compare it, so any difference shows."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+        # repr of a tuple of str, int and lists of str is exact and stable, and four
+        # times cheaper than JSON: a rebuild and a check fingerprint every asset.
+        canonical = repr(
+            (
+                self.id,
+                self.file_name,
+                self.file_type,
+                self.content_type,
+                self.uploaded_by,
+                self.file_size_bytes,
+                self.uploaded_at,
+                self.created_at,
+                self.updated_at,
+                self.tag_ids,
+                self.tag_names,
+            )
+        )
+        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -102,14 +117,16 @@ class DocumentLoader:
             .order_by(asset_id)
             .limit(limit)
         )
-        return list(self.session.execute(query).all())
+        # Core rows on the session's connection: the ORM's result machinery would cost
+        # more than the query.
+        return list(self.session.connection().execute(query).all())
 
     def _learn_tags(self, keys: set[str]) -> None:
         unknown = [key for key in keys if key not in self._tags]
         if not unknown:
             return
         tag_id = col(Tag.id)
-        rows = self.session.execute(
+        rows = self.session.connection().execute(
             select(cast(tag_id, String), tag_id, col(Tag.name), col(Tag.name_key)).where(
                 tag_id.in_([uuid.UUID(key) for key in unknown])
             )
