@@ -52,6 +52,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fresh", action="store_true", help="regenerate an existing library")
     parser.add_argument("--requests", type=int, default=300, help="HTTP requests per query")
     parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="API processes (`serve --workers`; the indexer runs beside them)",
+    )
     parser.add_argument("--sql-runs", type=int, default=3, help="SQL-way runs per query")
     parser.add_argument("--write-rate", type=float, default=50.0, help="writes a second")
     parser.add_argument("--write-seconds", type=float, default=20.0)
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         "assets": counted,
         "database": db.dialect.name,
         "clients": args.clients,
+        "workers": args.workers,
         "requests": args.requests,
         "sql_runs": args.sql_runs,
         "page": PAGE,

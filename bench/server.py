@@ -54,7 +54,9 @@ class Client:
 class Service:
     """`media-assets serve` on a free port with the given environment."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str], log_path: Path, *, workers: int = 1
+    ) -> None:
         self.port = free_port()
         self.token = issue_token(
             secret=BENCH_SECRET, subject="bench", scope="media:admin", ttl_seconds=None
@@ -67,7 +69,16 @@ class Service:
         }
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603  (our own argument list)
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
             env=environment,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -118,3 +129,14 @@ def reset_peak(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def process_family(pid: int) -> list[int]:
+    """The process and all its descendants (with `serve --workers`, the API processes and
+    the indexer are children of the one started)."""
+    family = [pid]
+    for member in family:
+        for task in Path(f"/proc/{member}/task").glob("*"):
+            children = (task / "children").read_text().split()
+            family += [int(child) for child in children if int(child) not in family]
+    return family
