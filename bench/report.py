@@ -28,36 +28,22 @@ def judge(results: dict[str, Any]) -> list[Target]:
     queries = results["queries"]
     plain = [q for q in queries if not q["facets"]]
     faceted = [q for q in queries if q["facets"]]
-    if plain:
-        worst = max(plain, key=lambda q: q["http"]["p50_ms"])
-        targets.append(
-            Target(
-                "p50 without facets",
-                "<= 10 ms",
-                f"{worst['http']['p50_ms']:.1f} ms (slowest: {worst['name']})",
-                worst["http"]["p50_ms"] <= 10,
+    for name, chosen, percentile, limit_ms in (
+        ("p50 without facets", plain, "p50_ms", 10),
+        ("p50 with facets", faceted, "p50_ms", 25),
+        ("p99, every query", queries, "p99_ms", 100),
+    ):
+        if chosen:
+            worst = max(chosen, key=lambda q: q["http"][percentile])
+            measured = worst["http"][percentile]
+            targets.append(
+                Target(
+                    name,
+                    f"<= {limit_ms} ms",
+                    f"{measured:.1f} ms (slowest: {worst['name']})",
+                    measured <= limit_ms,
+                )
             )
-        )
-    if faceted:
-        worst = max(faceted, key=lambda q: q["http"]["p50_ms"])
-        targets.append(
-            Target(
-                "p50 with facets",
-                "<= 25 ms",
-                f"{worst['http']['p50_ms']:.1f} ms (slowest: {worst['name']})",
-                worst["http"]["p50_ms"] <= 25,
-            )
-        )
-    if queries:
-        worst = max(queries, key=lambda q: q["http"]["p99_ms"])
-        targets.append(
-            Target(
-                "p99, every query",
-                "<= 100 ms",
-                f"{worst['http']['p99_ms']:.1f} ms (slowest: {worst['name']})",
-                worst["http"]["p99_ms"] <= 100,
-            )
-        )
     for claim, label in (
         ("tagged", "tag-filtered queries"),
         ("text", "full-text queries with totals"),

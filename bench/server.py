@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from service.auth import issue_token
+from tests.meilisearch_server import free_port
 
 BENCH_SECRET = "benchmark-secret-that-is-long-enough-for-hs256"  # noqa: S105
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Client:

@@ -19,7 +19,7 @@ HOW_TO_ENABLE = (
 MASTER_KEY = "test-master-key-0123456789abcdef"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -32,7 +32,7 @@ class MeilisearchProcess:
     def __init__(self, binary: str, data_dir: Path) -> None:
         self.binary = binary
         self.data_dir = data_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -5,7 +5,6 @@ index ends with no drift."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,18 +22,11 @@ from indexer.maintenance import find_drift
 from service.config import Settings
 from service.db import make_engine
 from tests.conftest import SettingsFactory, bearer, make_token
-from tests.meilisearch_server import HOW_TO_ENABLE
+from tests.meilisearch_server import HOW_TO_ENABLE, free_port
 
 WORKERS = 2
 CLIENTS = 4
 WRITES_PER_CLIENT = 12
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(params=["embedded", "meilisearch"])
@@ -60,7 +52,7 @@ def deployment(
     tmp_path: Path, settings_factory: SettingsFactory, search_engine: dict[str, str]
 ) -> Iterator[tuple[str, Settings]]:
     settings = settings_factory(tmp_path / "data", **_as_settings(search_engine))
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         **search_engine,
