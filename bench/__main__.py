@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import sys
 import time
 from datetime import UTC, datetime
@@ -81,8 +82,6 @@ def prepare_library(settings: Settings, assets: int, fresh: bool) -> Library:
             upgrade(settings.resolved_database_url)  # a library made by an older schema
             return library
     if settings.data_dir.exists():
-        import shutil
-
         shutil.rmtree(settings.data_dir)
     settings.data_dir.mkdir(parents=True)
     upgrade(settings.resolved_database_url)

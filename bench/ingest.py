@@ -202,32 +202,34 @@ def measure_upload(service: Service, size_bytes: int) -> UploadResult:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    connection = client._connection
-    started = time.perf_counter()
-    try:
-        connection.putrequest("POST", "/api/media-assets/upload")
-        connection.putheader("Authorization", client.headers["Authorization"])
-        connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
-        connection.putheader("Content-Length", str(len(head) + body_size + len(tail)))
-        connection.endheaders()
-        connection.send(head)
+
+    def body() -> Iterator[bytes]:
+        yield head
         remaining = body_size
         while remaining:
             chunk = filler[: min(len(filler), remaining)]
-            connection.send(chunk)
+            yield chunk
             remaining -= len(chunk)
-        connection.send(tail)
-        response = connection.getresponse()
-        body = response.read()
+        yield tail
+
+    started = time.perf_counter()
+    try:
+        status, answer = client.stream(
+            "POST",
+            "/api/media-assets/upload",
+            content_type=f"multipart/form-data; boundary={boundary}",
+            length=len(head) + body_size + len(tail),
+            parts=body(),
+        )
         seconds = time.perf_counter() - started
     finally:
         sampling = False
         sampler.join()
-    if response.status != 201:
-        raise RuntimeError(f"upload failed: HTTP {response.status}: {body[:300]!r}")
+    if status != 201:
+        raise RuntimeError(f"upload failed: HTTP {status}: {answer[:300]!r}")
     peak = {pid: memory_kib(pid, "VmHWM") for pid in family} if exact_peak else sampled_peak
     growth_kib = max(peak[pid] - before[pid] for pid in family)
-    asset_id = json.loads(body)["id"]
+    asset_id = json.loads(answer)["id"]
     client.request("DELETE", f"/api/media-assets/{asset_id}")
     client.close()
     return UploadResult(

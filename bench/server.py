@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -39,6 +40,21 @@ class Client:
         response = self._connection.getresponse()
         data = response.read()
         return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+    def stream(
+        self, method: str, path: str, *, content_type: str, length: int, parts: Iterable[bytes]
+    ) -> tuple[int, bytes]:
+        """Send a body of `length` bytes piece by piece, never whole in memory."""
+        connection = self._connection
+        connection.putrequest(method, path)
+        connection.putheader("Authorization", self.headers["Authorization"])
+        connection.putheader("Content-Type", content_type)
+        connection.putheader("Content-Length", str(length))
+        connection.endheaders()
+        for part in parts:
+            connection.send(part)
+        response = connection.getresponse()
+        return response.status, response.read()
 
     def close(self) -> None:
         self._connection.close()

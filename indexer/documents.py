@@ -38,8 +38,8 @@ class SearchDocument:
     tag_names: list[str]
 
     def to_dict(self) -> dict[str, object]:
-        # Spelled out rather than dataclasses.asdict, which deep-copies: a rebuild calls
-        # this for every asset.
+        # Spelled out rather than dataclasses.asdict, which deep-copies: the Meilisearch
+        # engine builds every document it writes from this.
         return {
             "id": self.id,
             "file_name": self.file_name,

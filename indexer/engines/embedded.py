@@ -43,7 +43,7 @@ _FACET_FIELDS = {
 }
 # Larger than any realistic number of distinct values, so term counts are exact.
 _FACET_SCAN = 65_000
-# Numbers sort on integer fast fields, ties broken by id in `_tie_broken_page`; text
+# Numbers sort on integer fast fields, ties broken by id in `_NumberSortedPage`; text
 # sorts need a key with the id inside it, since Tantivy cannot range over text.
 _NUMBER_SORTS = {
     SortField.UPLOADED_AT: "uploaded_at",
@@ -530,8 +530,9 @@ class _NumberSortedPage:
         end = min(self.skip + self.limit, ahead + size) - ahead
         if end <= begin:
             return []
-        # Ordered by the high half of the id: 60 random bits of a version-4 UUID, unique
-        # among the assets of any library this engine serves.
+        # Ordered by the high half of the id: 60 random bits of a version-4 UUID. Two ids
+        # sharing them (about one chance in 10^6 for a library of a million) would keep
+        # Tantivy's order between themselves.
         found = self.searcher.search(
             run,
             limit=end - begin,
