@@ -25,6 +25,8 @@ from service.models import utc_now
 from service.search.routes import router as search_router
 from service.storage import LocalStorage
 from service.tags.routes import router as tags_router
+from service.web.routes import install_web_ui
+from service.web.sign_in import keep_tokens_out_of_access_logs
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        keep_tokens_out_of_access_logs()
         engine = make_engine(settings.resolved_database_url)
         require_current_schema(engine)
         app.state.settings = settings
@@ -70,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(assets_router)
     app.include_router(tags_router)
+    install_web_ui(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -23,6 +23,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.app import create_app
     from service.db import make_engine
     from service.migrate import require_current_schema
+    from service.web.sign_in import base_url, sign_in_url
 
     db = make_engine(settings.resolved_database_url)
     try:
@@ -35,7 +36,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     source = "MEDIA_AUTH_SECRET" if settings.auth_secret else str(settings.data_dir / "auth_secret")
     print(f"Auth secret from {source}.", flush=True)
     print(f"Admin token (sub=admin, scope=media:admin):\n  {token}", flush=True)
-    print(f"API docs: http://{args.host}:{args.port}/docs", flush=True)
+    print(f"Open the library: {sign_in_url(args.host, args.port, token)}", flush=True)
+    print(f"API docs: {base_url(args.host, args.port)}docs", flush=True)
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
         return 0

@@ -1,0 +1,46 @@
+"""The one-click sign-in URL that `serve` prints, and keeping its token out of the logs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import quote
+
+# Hosts that mean "every interface": a browser reaches them on loopback.
+_WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104  (names them, binds nothing)
+_TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&#\s]*")
+
+
+def base_url(host: str, port: int) -> str:
+    """The address a browser on this machine uses for a server bound to host:port."""
+    if host in _WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+def sign_in_url(host: str, port: int, token: str) -> str:
+    """`http://host:port/?token=…`: the page stores the token and drops it from the address."""
+    return f"{base_url(host, port)}?token={quote(token, safe='')}"
+
+
+def redact_token(text: str) -> str:
+    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", text)
+
+
+class _RedactTokenFilter(logging.Filter):
+    """uvicorn's access log prints the request path, and the sign-in URL's holds a token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redact_token(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+def keep_tokens_out_of_access_logs() -> None:
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, _RedactTokenFilter) for existing in access_log.filters):
+        access_log.addFilter(_RedactTokenFilter())

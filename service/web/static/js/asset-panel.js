@@ -1,0 +1,165 @@
+// The asset panel: preview, details, rename, tags, replace, download and delete.
+
+import { api, fetchFile, uploadFile } from "./api.js";
+import { byId, confirmAction, formatDateTime, formatSize, h, tagChip, toast } from "./dom.js";
+import { tagPicker } from "./picker.js";
+import { reloadTags } from "./tags.js";
+
+const dialog = () => byId("asset-dialog");
+let previewUrl = null;
+let canWrite = false;
+let changed = () => {};
+
+function dropPreview() {
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = null;
+}
+
+async function renderPreview(asset, box) {
+  dropPreview();
+  const type = asset.content_type;
+  const previewable = asset.storage_location && (type.startsWith("image/") || type === "application/pdf");
+  if (!previewable) {
+    box.replaceChildren(h("p", { class: "muted" }, asset.storage_location
+      ? `No preview for ${asset.file_type} files. Download it to open it.`
+      : "This record has no file yet."));
+    return;
+  }
+  box.replaceChildren(h("p", { class: "muted" }, "Loading the preview…"));
+  try {
+    const url = URL.createObjectURL(await fetchFile(asset.id));
+    previewUrl = url;
+    box.replaceChildren(type === "application/pdf"
+      ? h("iframe", { src: url, title: `Preview of ${asset.file_name}` })
+      : h("img", { src: url, alt: `Preview of ${asset.file_name}` }));
+  } catch (error) {
+    box.replaceChildren(h("p", { class: "error" }, error.message));
+  }
+}
+
+async function download(asset) {
+  const url = URL.createObjectURL(await fetchFile(asset.id));
+  const link = h("a", { href: url, download: asset.file_name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function details(asset) {
+  const rows = [
+    ["Type", `${asset.file_type} (${asset.content_type})`],
+    ["Size", formatSize(asset.file_size_bytes)],
+    ["Uploaded by", asset.uploaded_by],
+    ["Uploaded", formatDateTime(asset.uploaded_at)],
+    ["Changed", formatDateTime(asset.updated_at)],
+    ["SHA-256", asset.checksum_sha256 || "none"],
+  ];
+  return h("dl", { class: "details" }, rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
+}
+
+function render(asset) {
+  const error = h("p", { class: "error", role: "alert" });
+  const attempt = (action) => async (event) => {
+    event?.preventDefault();
+    error.textContent = "";
+    try {
+      await action();
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  };
+  let panelDetails = details(asset);
+  let nameInput = null;
+  const saved = async (updated) => {
+    asset = updated;
+    byId("asset-title").textContent = asset.file_name;
+    if (nameInput) nameInput.value = asset.file_name;
+    panelDetails.replaceWith((panelDetails = details(asset)));
+    changed();
+  };
+  const preview = h("div", { class: "preview" });
+
+  const side = [panelDetails, h("div", { class: "actions" },
+    h("button", { type: "button", class: "primary", disabled: !asset.storage_location, onclick: attempt(() => download(asset)) }, "Download"))];
+
+  if (canWrite) {
+    nameInput = h("input", { id: "rename-input", type: "text", value: asset.file_name, required: true, maxlength: 255 });
+    side.push(h("form", { class: "rename", onsubmit: attempt(async () => {
+      await saved(await api.put(`/api/media-assets/${asset.id}`, { file_name: nameInput.value }));
+      toast("Renamed.");
+    }) }, h("label", { for: "rename-input" }, "File name"), h("div", { class: "picker-row" }, nameInput, h("button", { type: "submit" }, "Rename"))));
+
+    const picker = tagPicker({
+      label: "Tags of this file",
+      chosen: () => asset.tags,
+      onAdd: async (tag) => {
+        await saved(await api.post(`/api/media-assets/${asset.id}/tags`, { tag_ids: [tag.id] }));
+        await reloadTags();
+      },
+      onRemove: async (tag) => {
+        await saved(await api.delete(`/api/media-assets/${asset.id}/tags`, { tag_ids: [tag.id] }));
+        await reloadTags();
+      },
+      canCreate: true,
+    });
+    side.push(h("section", {}, h("h3", {}, "Tags"), picker.element));
+
+    const fileInput = h("input", { id: "replace-input", type: "file" });
+    const progress = h("progress", { max: 1, value: 0, hidden: true, "aria-label": "Replacement upload progress" });
+    const replaced = attempt(async () => {
+      const file = fileInput.files[0];
+      if (!file) return;
+      progress.hidden = false;
+      try {
+        await saved(await uploadFile(`/api/media-assets/${asset.id}/upload`, file, {
+          onProgress: (fraction) => {
+            progress.value = fraction;
+          },
+        }));
+        renderPreview(asset, preview);
+        toast("File replaced.");
+      } finally {
+        progress.hidden = true;
+        fileInput.value = "";
+      }
+    });
+    fileInput.addEventListener("change", replaced);
+    side.push(h("section", {}, h("h3", {}, h("label", { for: "replace-input" }, "Replace the file")), fileInput, progress));
+
+    side.push(h("div", { class: "actions" }, h("button", { type: "button", class: "danger", onclick: attempt(async () => {
+      if (!(await confirmAction(`Delete “${asset.file_name}” and its file? This cannot be undone.`))) return;
+      await api.delete(`/api/media-assets/${asset.id}`);
+      dialog().close();
+      toast(`Deleted ${asset.file_name}.`);
+      changed();
+      await reloadTags();
+    }) }, "Delete…")));
+  } else if (asset.tags.length) {
+    side.push(h("section", {}, h("h3", {}, "Tags"), h("div", { class: "chips" }, asset.tags.map((tag) => tagChip(tag)))));
+  }
+  side.push(error);
+
+  dialog().replaceChildren(
+    h("div", { class: "panel-head" },
+      h("h2", { id: "asset-title" }, asset.file_name),
+      h("button", { type: "button", class: "close", "aria-label": "Close", onclick: () => dialog().close() }, "×")),
+    h("div", { class: "panel-body" }, preview, h("div", { class: "panel-side" }, side)),
+  );
+  renderPreview(asset, preview);
+}
+
+export async function openAsset(assetId) {
+  try {
+    render(await api.get(`/api/media-assets/${assetId}`));
+    if (!dialog().open) dialog().showModal();
+  } catch (error) {
+    toast(error.message);
+  }
+}
+
+export function startAssetPanel({ writable, onChanged }) {
+  canWrite = writable;
+  changed = onChanged;
+  dialog().addEventListener("close", dropPreview);
+}

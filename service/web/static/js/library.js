@@ -1,0 +1,284 @@
+// The library view: search box, facets, results grid and pagination, kept in the address bar.
+
+import { api } from "./api.js";
+import { byId, debounce, formatDate, formatSize, h, tagChip } from "./dom.js";
+import { tagById } from "./tags.js";
+import { thumbnail } from "./thumbnails.js";
+
+const FACETS = [
+  { key: "tags", title: "Tags", param: "tag_ids", stateKey: "tagIds" },
+  { key: "file_type", title: "File type", param: "file_type", stateKey: "fileTypes" },
+  { key: "uploaded_by", title: "Uploader", param: "uploaded_by", stateKey: "uploaders" },
+];
+const FACETS_SHOWN = 10;
+
+const state = {
+  search: "",
+  sort: "relevance",
+  limit: 48,
+  page: 0,
+  tagIds: [],
+  tagMatch: "all",
+  fileTypes: [],
+  uploaders: [],
+  after: "",
+  before: "",
+};
+const expandedFacets = new Set();
+let openAsset = () => {};
+let requestNumber = 0;
+let inFlight = null;
+
+// ---- the address bar ----------------------------------------------------------------
+
+function readAddress() {
+  const params = new URLSearchParams(window.location.search);
+  state.search = params.get("q") || "";
+  state.sort = params.get("sort") || "relevance";
+  state.limit = Number(params.get("limit")) || 48;
+  state.page = Math.max(0, Number(params.get("page") || 1) - 1);
+  state.tagIds = params.getAll("tag");
+  state.tagMatch = params.get("match") === "any" ? "any" : "all";
+  state.fileTypes = params.getAll("type");
+  state.uploaders = params.getAll("by");
+  state.after = params.get("after") || "";
+  state.before = params.get("before") || "";
+}
+
+function writeAddress() {
+  const params = new URLSearchParams();
+  if (state.search) params.set("q", state.search);
+  if (state.sort !== "relevance") params.set("sort", state.sort);
+  if (state.limit !== 48) params.set("limit", String(state.limit));
+  if (state.page) params.set("page", String(state.page + 1));
+  for (const id of state.tagIds) params.append("tag", id);
+  if (state.tagMatch === "any") params.set("match", "any");
+  for (const type of state.fileTypes) params.append("type", type);
+  for (const user of state.uploaders) params.append("by", user);
+  if (state.after) params.set("after", state.after);
+  if (state.before) params.set("before", state.before);
+  const query = params.toString();
+  window.history.replaceState(null, "", query ? `/?${query}` : "/");
+}
+
+// ---- queries ------------------------------------------------------------------------
+
+// Dates are picked in the user's own time zone; the API wants instants.
+const startOfDay = (day) => new Date(`${day}T00:00:00`).toISOString();
+const endOfDay = (day) => new Date(`${day}T23:59:59.999`).toISOString();
+
+function filters(except = null) {
+  const query = {};
+  if (state.search.trim()) query.search = state.search.trim();
+  if (except !== "tags" && state.tagIds.length) {
+    query.tag_ids = state.tagIds;
+    if (state.tagMatch === "any") query.tag_match = "any";
+  }
+  if (except !== "file_type") query.file_type = state.fileTypes;
+  if (except !== "uploaded_by") query.uploaded_by = state.uploaders;
+  if (state.after) query.uploaded_after = startOfDay(state.after);
+  if (state.before) query.uploaded_before = endOfDay(state.before);
+  return query;
+}
+
+function sortQuery() {
+  if (state.sort === "relevance") {
+    return state.search.trim() ? {} : { sort_by: "uploaded_at", sort_dir: "desc" };
+  }
+  const [sortBy, sortDir] = state.sort.split(":");
+  return { sort_by: sortBy, sort_dir: sortDir };
+}
+
+// A facet whose values are alternatives (any of these types) counts without its own filter,
+// so choosing one value leaves the others visible with the counts they would add.
+// Tags matched all-of narrow the result, so their counts follow every filter.
+function countsApart(facet) {
+  if (facet.key === "tags") return state.tagMatch === "any" && state.tagIds.length > 0;
+  return state[facet.stateKey].length > 0;
+}
+
+async function fetchResults(signal) {
+  const apart = FACETS.filter(countsApart);
+  const together = FACETS.filter((facet) => !apart.includes(facet));
+  const main = api.get("/api/media-assets", {
+    ...filters(),
+    ...sortQuery(),
+    skip: state.page * state.limit,
+    limit: state.limit,
+    facets: together.map((facet) => facet.key).join(","),
+  }, signal);
+  const separate = apart.map((facet) => api.get("/api/media-assets", {
+    ...filters(facet.key),
+    limit: 1,
+    facets: facet.key,
+  }, signal));
+  const [page, ...others] = await Promise.all([main, ...separate]);
+  const facets = { ...(page.facets || {}) };
+  apart.forEach((facet, index) => {
+    facets[facet.key] = others[index].facets[facet.key];
+  });
+  return { page, facets };
+}
+
+// ---- rendering ----------------------------------------------------------------------
+
+function facetLabel(facet, value) {
+  if (facet.key !== "tags") return h("span", { class: "facet-name" }, value.value);
+  const tag = value.name !== undefined ? value : tagById(value.value) || { name: "(deleted tag)", color: null };
+  return tagChip(tag);
+}
+
+function renderFacet(facet, values) {
+  const chosen = state[facet.stateKey];
+  const shown = [...values];
+  for (const value of chosen) {
+    if (!shown.some((entry) => entry.value === value)) shown.push({ value, count: 0 });
+  }
+  const expanded = expandedFacets.has(facet.key);
+  const visible = expanded ? shown : shown.filter((entry, index) => index < FACETS_SHOWN || chosen.includes(entry.value));
+  const options = visible.map((entry) => {
+    const box = h("input", {
+      type: "checkbox",
+      value: entry.value,
+      checked: chosen.includes(entry.value),
+      onchange: (event) => toggle(facet, entry.value, event.target.checked),
+    });
+    return h("li", {}, h("label", { class: "facet-option" }, box, facetLabel(facet, entry),
+      h("span", { class: "count" }, entry.count.toLocaleString())));
+  });
+  const children = [h("legend", {}, facet.title)];
+  if (facet.key === "tags" && state.tagIds.length > 1) children.push(matchSwitch());
+  children.push(options.length ? h("ul", { class: "facet-list" }, options) : h("p", { class: "muted" }, "None in these results."));
+  if (shown.length > visible.length || expanded) {
+    children.push(h("button", {
+      type: "button",
+      class: "link",
+      "aria-expanded": String(expanded),
+      onclick: () => {
+        if (expanded) expandedFacets.delete(facet.key);
+        else expandedFacets.add(facet.key);
+        renderFacets(lastFacets);
+      },
+    }, expanded ? "Show fewer" : `Show all ${shown.length}`));
+  }
+  return h("fieldset", { class: "facet", "data-facet": facet.key }, children);
+}
+
+function matchSwitch() {
+  const radio = (value, text) => h("label", {}, h("input", {
+    type: "radio",
+    name: "tag-match",
+    value,
+    checked: state.tagMatch === value,
+    onchange: () => update({ tagMatch: value }),
+  }), text);
+  return h("div", { class: "match-switch", role: "group", "aria-label": "Tags must match" },
+    radio("all", "All chosen tags"), radio("any", "Any chosen tag"));
+}
+
+let lastFacets = {};
+
+function renderFacets(facets) {
+  lastFacets = facets;
+  byId("facets").replaceChildren(...FACETS.map((facet) => renderFacet(facet, facets[facet.key] || [])));
+}
+
+function card(asset) {
+  const details = [asset.file_type.replace(".", "").toUpperCase(), formatSize(asset.file_size_bytes), asset.uploaded_by, formatDate(asset.uploaded_at)];
+  return h("li", {}, h("button", {
+    type: "button",
+    class: "card",
+    "data-asset-id": asset.id,
+    onclick: () => openAsset(asset.id),
+  },
+  thumbnail(asset),
+  h("span", { class: "card-name" }, asset.file_name),
+  h("span", { class: "card-meta" }, details.join(" · ")),
+  asset.tags.length ? h("span", { class: "chips" }, asset.tags.map((tag) => tagChip(tag))) : null));
+}
+
+function renderPage(page) {
+  const count = page.total.toLocaleString();
+  const noun = page.total === 1 ? "file" : "files";
+  byId("result-summary").textContent = state.search.trim()
+    ? `${count} ${noun} match “${state.search.trim()}”.`
+    : `${count} ${noun}.`;
+  byId("grid").replaceChildren(...page.items.map(card));
+  if (!page.items.length) {
+    byId("grid").append(h("li", { class: "empty" }, page.total ? "This page is past the last result." : "Nothing matches. Try fewer words or filters."));
+  }
+  const pages = Math.max(1, Math.ceil(page.total / state.limit));
+  byId("pager").replaceChildren(
+    h("button", { type: "button", disabled: state.page === 0, onclick: () => goToPage(state.page - 1) }, "Previous"),
+    h("span", { class: "page-number" }, `Page ${state.page + 1} of ${pages.toLocaleString()}`),
+    h("button", { type: "button", disabled: state.page + 1 >= pages, onclick: () => goToPage(state.page + 1) }, "Next"),
+  );
+}
+
+function goToPage(page) {
+  state.page = page;
+  refresh().then(() => byId("results").focus());
+}
+
+// ---- state changes ------------------------------------------------------------------
+
+function toggle(facet, value, on) {
+  const chosen = state[facet.stateKey].filter((entry) => entry !== value);
+  if (on) chosen.push(value);
+  update({ [facet.stateKey]: chosen });
+}
+
+function update(changes) {
+  Object.assign(state, changes, { page: 0 });
+  refresh();
+}
+
+export async function refresh() {
+  writeAddress();
+  inFlight?.abort();
+  inFlight = new AbortController();
+  const mine = ++requestNumber;
+  byId("results").setAttribute("aria-busy", "true");
+  try {
+    const { page, facets } = await fetchResults(inFlight.signal);
+    if (mine !== requestNumber) return;
+    renderPage(page);
+    renderFacets(facets);
+  } catch (error) {
+    if (error.name === "AbortError" || mine !== requestNumber) return;
+    byId("result-summary").textContent = error.message;
+    byId("grid").replaceChildren();
+  } finally {
+    if (mine === requestNumber) byId("results").removeAttribute("aria-busy");
+  }
+}
+
+function syncControls() {
+  byId("search-input").value = state.search;
+  byId("sort-select").value = state.sort;
+  byId("page-size").value = String(state.limit);
+  byId("uploaded-after").value = state.after;
+  byId("uploaded-before").value = state.before;
+}
+
+export function startLibrary({ onOpenAsset }) {
+  openAsset = onOpenAsset;
+  readAddress();
+  syncControls();
+  const searchAsYouType = debounce(() => update({ search: byId("search-input").value }), 150);
+  byId("search-input").addEventListener("input", searchAsYouType);
+  byId("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    update({ search: byId("search-input").value });
+  });
+  byId("sort-select").addEventListener("change", (event) => update({ sort: event.target.value }));
+  byId("page-size").addEventListener("change", (event) => update({ limit: Number(event.target.value) }));
+  byId("uploaded-after").addEventListener("change", (event) => update({ after: event.target.value }));
+  byId("uploaded-before").addEventListener("change", (event) => update({ before: event.target.value }));
+  byId("clear-filters").addEventListener("click", () => {
+    update({ tagIds: [], tagMatch: "all", fileTypes: [], uploaders: [], after: "", before: "" });
+    syncControls();
+  });
+  if (window.matchMedia("(max-width: 720px)").matches) byId("filters-details").open = false;
+  return refresh();
+}

@@ -1,0 +1,20 @@
+// Every tag, loaded once and reloaded after a change: pickers, facet names and the tag manager share it.
+
+import { getAll } from "./api.js";
+
+let tags = [];
+const listeners = new Set();
+
+export async function reloadTags() {
+  tags = await getAll("/api/tags", { sort_by: "name" });
+  for (const listener of listeners) listener(tags);
+  return tags;
+}
+
+export const allTags = () => tags;
+export const tagById = (id) => tags.find((tag) => tag.id === id);
+export const tagByName = (name) => {
+  const wanted = name.trim().toLocaleLowerCase();
+  return tags.find((tag) => tag.name.toLocaleLowerCase() === wanted);
+};
+export const onTagsChanged = (listener) => listeners.add(listener);

@@ -1,0 +1,91 @@
+// Uploads: drop or pick several files, tag them first, watch each one's progress.
+
+import { uploadFile } from "./api.js";
+import { byId, formatSize, h } from "./dom.js";
+import { tagPicker } from "./picker.js";
+
+const PARALLEL_UPLOADS = 2;
+let chosenTags = [];
+const queue = [];
+let running = 0;
+let afterUpload = () => {};
+
+function enqueue(files) {
+  for (const file of files) {
+    const progress = h("progress", { max: 1, value: 0, "aria-label": `Upload progress of ${file.name}` });
+    const status = h("span", { class: "upload-status" }, "Waiting");
+    const row = h("li", { class: "upload" },
+      h("span", { class: "upload-name" }, file.name),
+      h("span", { class: "upload-size" }, formatSize(file.size)),
+      progress,
+      status);
+    byId("upload-list").prepend(row);
+    // The tags chosen when the file was added, even if the choice changes while it waits.
+    queue.push({ file, tagIds: chosenTags.map((tag) => tag.id), row, progress, status });
+  }
+  pump();
+}
+
+function pump() {
+  while (running < PARALLEL_UPLOADS && queue.length) {
+    const job = queue.shift();
+    running += 1;
+    send(job).finally(() => {
+      running -= 1;
+      pump();
+    });
+  }
+}
+
+async function send({ file, tagIds, row, progress, status }) {
+  status.textContent = "Uploading";
+  try {
+    await uploadFile("/api/media-assets/upload", file, {
+      tagIds,
+      onProgress: (fraction) => {
+        progress.value = fraction;
+      },
+    });
+    progress.value = 1;
+    status.textContent = "Uploaded";
+    row.classList.add("done");
+    afterUpload();
+  } catch (error) {
+    progress.hidden = true;
+    status.textContent = error.message;
+    status.setAttribute("role", "alert");
+    row.classList.add("failed");
+  }
+}
+
+export function startUploads({ onUploaded }) {
+  afterUpload = onUploaded;
+  const zone = byId("drop-zone");
+  const picker = byId("file-picker");
+  picker.addEventListener("change", () => {
+    enqueue([...picker.files]);
+    picker.value = "";
+  });
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    enqueue([...event.dataTransfer.files]);
+  });
+  const tags = tagPicker({
+    label: "Tags for the next uploads",
+    chosen: () => chosenTags,
+    onAdd: (tag) => {
+      chosenTags = [...chosenTags, tag];
+    },
+    onRemove: (tag) => {
+      chosenTags = chosenTags.filter((chosen) => chosen.id !== tag.id);
+    },
+    canCreate: true,
+  });
+  byId("upload-tags").replaceChildren(tags.element);
+}
