@@ -201,7 +201,7 @@ function renderPage(page) {
   const count = page.total.toLocaleString();
   const noun = page.total === 1 ? "file" : "files";
   byId("result-summary").textContent = state.search.trim()
-    ? `${count} ${noun} match “${state.search.trim()}”.`
+    ? `${count} ${noun} ${page.total === 1 ? "matches" : "match"} “${state.search.trim()}”.`
     : `${count} ${noun}.`;
   byId("grid").replaceChildren(...page.items.map(card));
   if (!page.items.length) {

@@ -1,0 +1,378 @@
+"""The library page in a real browser: Debian's Chromium driven by Playwright against the
+real service on a temp data dir, doing what a person does with it.
+
+Skipped with a reason where no Chromium is found (`apt-get install chromium`, or point
+MEDIA_TEST_CHROMIUM at a Chromium executable)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+
+from service.web.sign_in import redact_token, sign_in_url
+from tests import samples
+from tests.conftest import bearer
+from tests.meilisearch_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+# Screenshots for review; CI keeps the working tree, so they can be looked at after a run.
+OUTPUT_DIR = Path(os.environ.get("MEDIA_TEST_OUTPUT_DIR", ROOT / "test-output")) / "web-ui"
+# The flags a sandboxed, offline machine needs: no sandbox as root, and no background
+# connections to hosts this network refuses.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SIGN_IN_LINE = re.compile(r"Open the library: (\S+)")
+
+
+def _find_chromium() -> str | None:
+    configured = os.environ.get("MEDIA_TEST_CHROMIUM")
+    if configured:
+        return configured
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = _find_chromium()
+    if executable is None:
+        pytest.skip(
+            "No Chromium found: install Debian's package (apt-get install chromium) "
+            "or set MEDIA_TEST_CHROMIUM to a Chromium executable."
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class LiveService:
+    base: str
+    sign_in_url: str
+    data_dir: Path
+    log: Path
+
+    def token(self, subject: str, scope: str) -> str:
+        return subprocess.run(  # noqa: S603  (our own argument list)
+            [sys.executable, "-m", "service.cli", "token", "--sub", subject, "--scope", scope],
+            env={**os.environ, "MEDIA_DATA_DIR": str(self.data_dir)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+
+@pytest.fixture
+def start_service(tmp_path: Path) -> Iterator[Callable[..., LiveService]]:
+    """`media-assets serve` as a user starts it: migrate, serve, read the printed sign-in URL."""
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def start(**variables: str) -> LiveService:
+        data_dir = tmp_path / "data"
+        env = {**os.environ, "MEDIA_DATA_DIR": str(data_dir), **variables}
+        for name in ("MEDIA_AUTH_SECRET", "MEDIA_DATABASE_URL", "MEDIA_SEARCH_ENGINE"):
+            env.pop(name, None)
+        cli = [sys.executable, "-m", "service.cli"]
+        subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)  # noqa: S603
+        port = free_port()
+        log = tmp_path / "serve.log"
+        with log.open("wb") as output:
+            servers.append(
+                subprocess.Popen(  # noqa: S603  (our own argument list)
+                    [*cli, "serve", "--port", str(port)],
+                    env=env,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            printed = SIGN_IN_LINE.search(log.read_text())
+            try:
+                if printed and httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    return LiveService(base, printed.group(1), data_dir, log)
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, f"the service did not start:\n{log.read_text()}"
+            assert servers[-1].poll() is None, f"the service exited:\n{log.read_text()}"
+            time.sleep(0.2)
+
+    yield start
+    for server in servers:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+def _write(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path
+
+
+def _summary(page: Page) -> Locator:
+    return page.locator("#result-summary")
+
+
+def _facet_count(page: Page, facet: str, label: str) -> Locator:
+    option = page.locator(f"[data-facet={facet}] .facet-option", has_text=label)
+    return option.locator(".count")
+
+
+def _drop_file(page: Page, name: str, content: bytes, mime: str) -> None:
+    """Drag a file from the desktop onto the drop zone."""
+    transfer = page.evaluate_handle(
+        """([name, bytes, mime]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
+            return transfer;
+        }""",
+        [name, list(content), mime],
+    )
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": transfer})
+
+
+def _create_tag(page: Page, name: str) -> None:
+    page.fill("#new-tag-name", name)
+    page.click(".tag-create button[type=submit]")
+    expect(page.locator(f".tag-edit input[value='{name}']")).to_have_count(1)
+
+
+def _choose_upload_tag(page: Page, name: str) -> None:
+    page.fill("#upload-tags input[type=text]", name)
+    page.keyboard.press("Enter")
+    expect(page.locator("#upload-tags .chip", has_text=name)).to_have_count(1)
+
+
+def test_a_user_manages_the_library_in_the_browser(
+    page: Page, start_service: Callable[..., LiveService], tmp_path: Path
+) -> None:
+    service = start_service()
+
+    # Sign in by the printed URL: the token leaves the address bar and the access log.
+    page.goto(service.sign_in_url)
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
+    assert "token" not in page.url
+    assert "GET /?token=[redacted]" in service.log.read_text()
+
+    # Two tags from the tag manager.
+    page.click("#open-tag-manager")
+    _create_tag(page, "Belts")
+    _create_tag(page, "Tan")
+    page.click("#tag-manager-close")
+
+    # Upload two files with tags: one through the file picker, one dropped on the page.
+    belt = _write(tmp_path / "belt-strap_tan.png", samples.png(64, 48))
+    _choose_upload_tag(page, "Belts")
+    _choose_upload_tag(page, "Tan")
+    page.set_input_files("#file-picker", str(belt))
+    expect(page.locator(".upload.done", has_text="belt-strap_tan.png")).to_have_count(1)
+    page.click("#upload-tags button[aria-label='Remove tag Tan']")
+    _drop_file(page, "wallet pattern.pdf", samples.pdf(), "application/pdf")
+    expect(page.locator(".upload.done", has_text="wallet pattern.pdf")).to_have_count(1)
+    expect(_summary(page)).to_have_text("2 files.")
+    expect(_facet_count(page, "tags", "Belts")).to_have_text("2")
+    expect(_facet_count(page, "tags", "Tan")).to_have_text("1")
+    expect(page.locator(".card", has_text="belt-strap_tan.png").locator("img")).to_have_attribute(
+        "src", re.compile("^blob:")
+    )
+
+    # Search with a typo.
+    page.fill("#search-input", "walet")
+    expect(_summary(page)).to_have_text("1 file matches “walet”.")
+    expect(page.locator(".card")).to_have_text([re.compile("wallet pattern.pdf")])
+    page.fill("#search-input", "")
+    expect(_summary(page)).to_have_text("2 files.")
+
+    # Narrow by a facet: the other facets' counts follow.
+    expect(_facet_count(page, "file_type", ".pdf")).to_have_text("1")
+    page.locator("[data-facet=tags] .facet-option", has_text="Tan").click()
+    expect(_summary(page)).to_have_text("1 file.")
+    expect(_facet_count(page, "tags", "Belts")).to_have_text("1")
+    expect(page.locator("[data-facet=file_type] .facet-option", has_text=".pdf")).to_have_count(0)
+    page.click("#clear-filters")
+    expect(_summary(page)).to_have_text("2 files.")
+
+    # Rename a tag, then find the asset by the new name.
+    page.click("#open-tag-manager")
+    tan_row = page.locator(".tag-edit", has=page.locator("input[value='Tan']"))
+    tan_row.locator("input[type=text]").fill("Saddle tan")
+    tan_row.locator("button[type=submit]").click()
+    expect(page.locator(".tag-edit input[value='Saddle tan']")).to_have_count(1)
+    page.click("#tag-manager-close")
+    page.fill("#search-input", "saddle")
+    expect(_summary(page)).to_have_text("1 file matches “saddle”.")
+    expect(page.locator(".card")).to_have_text([re.compile("belt-strap_tan.png")])
+
+    # Replace the file, then download it.
+    replacement = samples.png(8, 8)
+    page.click(".card")
+    expect(page.locator("#asset-dialog .preview img")).to_have_count(1)
+    page.set_input_files("#replace-input", str(_write(tmp_path / "strap v2.png", replacement)))
+    expect(page.locator("#asset-title")).to_have_text("strap v2.png")
+    expect(page.locator("#rename-input")).to_have_value("strap v2.png")
+    with page.expect_download() as download:
+        page.click("#asset-dialog button:has-text('Download')")
+    assert download.value.suggested_filename == "strap v2.png"
+    assert Path(download.value.path()).read_bytes() == replacement
+    page.click("#asset-dialog .close")
+    expect(page.locator(".card")).to_have_text([re.compile("strap v2.png")])
+
+    # Delete an asset, after confirming.
+    page.fill("#search-input", "")
+    expect(_summary(page)).to_have_text("2 files.")
+    page.locator(".card", has_text="wallet pattern.pdf").click()
+    page.click("#asset-dialog button:has-text('Delete')")
+    expect(page.locator("#confirm-message")).to_contain_text("wallet pattern.pdf")
+    page.click("#confirm-button")
+    expect(_summary(page)).to_have_text("1 file.")
+    expect(page.locator(".card")).to_have_text([re.compile("strap v2.png")])
+    assert httpx.get(f"{service.base}/readyz").json()["index_lag"]["pending"] == 0
+
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / "library.png"), full_page=True)
+
+
+def test_failed_uploads_show_the_servers_sentence_beside_the_file(
+    page: Page, start_service: Callable[..., LiveService], tmp_path: Path
+) -> None:
+    service = start_service(MEDIA_MAX_UPLOAD_BYTES="100000")
+    page.goto(service.sign_in_url)
+    files = [
+        _write(tmp_path / "poster.png", samples.png() + b"\0" * 200_000),
+        _write(tmp_path / "invoice.jpg", samples.html()),
+        _write(tmp_path / "swatch.png", samples.png()),
+    ]
+    page.set_input_files("#file-picker", [str(path) for path in files])
+
+    too_large = page.locator(".upload.failed", has_text="poster.png")
+    expect(too_large.locator(".upload-status")).to_have_text(
+        "The file is larger than the maximum upload size of 100000 bytes."
+    )
+    disguised = page.locator(".upload.failed", has_text="invoice.jpg")
+    expect(disguised.locator(".upload-status")).to_have_text(
+        "The file's content does not match its .jpg extension."
+    )
+    expect(page.locator(".upload.done", has_text="swatch.png")).to_have_count(1)
+    expect(_summary(page)).to_have_text("1 file.")
+
+
+def test_a_read_only_token_sees_no_edit_controls(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    admin = bearer(service.token("admin", "media:admin"))
+    tag = httpx.post(f"{service.base}/api/tags", json={"name": "Belts"}, headers=admin).json()
+    httpx.post(
+        f"{service.base}/api/media-assets/upload",
+        files={"file": ("strap.png", samples.png(), "image/png")},
+        data={"tag_ids": tag["id"]},
+        headers=admin,
+    ).raise_for_status()
+
+    # The paste-a-token form, for a token that can only read.
+    page.goto(service.base)
+    page.fill("#token-input", "not a token")
+    page.click("#sign-in-form button[type=submit]")
+    expect(page.locator("#sign-in-error")).to_contain_text("not a token")
+    page.fill("#token-input", service.token("viewer", "media:read"))
+    page.click("#sign-in-form button[type=submit]")
+    expect(page.locator("#who")).to_have_text("Signed in as viewer (read only)")
+    expect(_summary(page)).to_have_text("1 file.")
+    expect(page.locator("#uploader")).to_be_hidden()
+
+    page.click(".card")
+    expect(page.locator("#asset-dialog .chip", has_text="Belts")).to_have_count(1)
+    expect(page.locator("#asset-dialog button:has-text('Download')")).to_be_visible()
+    for control in ("#rename-input", "#replace-input", "button:has-text('Delete')", ".tag-picker"):
+        expect(page.locator(f"#asset-dialog {control}")).to_have_count(0)
+    page.click("#asset-dialog .close")
+
+    page.click("#open-tag-manager")
+    expect(page.locator("#tag-dialog .tag-row", has_text="Belts")).to_contain_text("1 file")
+    expect(page.locator("#tag-dialog input, #tag-dialog form")).to_have_count(0)
+    page.click("#tag-manager-close")
+
+    # Signing out forgets the token: a reload asks for one again.
+    page.click("#sign-out")
+    expect(page.locator("#sign-in")).to_be_visible()
+    page.reload()
+    expect(page.locator("#sign-in")).to_be_visible()
+
+
+MODULE_IMPORT = re.compile(r'from "\./([\w-]+\.js)"')
+
+
+def test_the_page_loads_without_a_token_and_the_api_still_needs_one(
+    anonymous: TestClient,
+) -> None:
+    page = anonymous.get("/", params={"token": "anything"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "<h1>Media library</h1>" in page.text
+    assert anonymous.get("/api/media-assets").status_code == 401
+
+    # Every stylesheet, script and module import the page names is served.
+    pending = re.findall(r'(?:href|src)="(/ui/[^"]+)"', page.text)
+    served: set[str] = set()
+    while pending:
+        path = pending.pop()
+        if path in served:
+            continue
+        response = anonymous.get(path)
+        assert response.status_code == 200, path
+        assert "content-security-policy" in response.headers
+        served.add(path)
+        if path.endswith(".js"):
+            assert "javascript" in response.headers["content-type"]
+            folder = path.rsplit("/", 1)[0]
+            pending += [f"{folder}/{name}" for name in MODULE_IMPORT.findall(response.text)]
+    assert len([path for path in served if path.endswith(".js")]) >= 5
+    assert anonymous.get("/ui/js/missing.js").status_code == 404
+    assert anonymous.get("/ui/../service/app.py").status_code == 404
+
+
+def test_the_sign_in_url_reaches_the_server_and_its_token_stays_out_of_logs() -> None:
+    every_interface = "0.0.0.0"  # noqa: S104  (what serve --host may be given)
+    assert sign_in_url(every_interface, 8000, "a.b.c") == "http://127.0.0.1:8000/?token=a.b.c"
+    assert sign_in_url("::1", 9000, "t/=") == "http://[::1]:9000/?token=t%2F%3D"
+    assert sign_in_url("media.example", 80, "t") == "http://media.example:80/?token=t"
+    assert redact_token("/?q=belt&token=a.b.c") == "/?q=belt&token=[redacted]"
+    assert redact_token("/?token=a.b.c#top") == "/?token=[redacted]#top"
+    assert redact_token("/api/tags?name=token") == "/api/tags?name=token"
