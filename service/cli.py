@@ -23,7 +23,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.app import create_app
     from service.db import make_engine
     from service.migrate import require_current_schema
-    from service.web.sign_in import base_url, sign_in_url
+    from service.web.sign_in import SIGN_IN_HOURS, base_url, sign_in_url
 
     db = make_engine(settings.resolved_database_url)
     try:
@@ -36,7 +36,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     source = "MEDIA_AUTH_SECRET" if settings.auth_secret else str(settings.data_dir / "auth_secret")
     print(f"Auth secret from {source}.", flush=True)
     print(f"Admin token (sub=admin, scope=media:admin):\n  {token}", flush=True)
-    print(f"Open the library: {sign_in_url(args.host, args.port, token)}", flush=True)
+    link = sign_in_url(args.host, args.port, secret=secret)
+    print(
+        f"Open the library (this link signs you in for {SIGN_IN_HOURS} hours): {link}", flush=True
+    )
     print(f"API docs: {base_url(args.host, args.port)}docs", flush=True)
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")

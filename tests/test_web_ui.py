@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from service.web.sign_in import redact_token, sign_in_url
+from service.web.sign_in import SIGN_IN_HOURS, base_url, redact_token, sign_in_url
 from tests import samples
 from tests.conftest import bearer
 from tests.meilisearch_server import free_port
@@ -40,7 +41,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SIGN_IN_LINE = re.compile(r"Open the library: (\S+)")
+SIGN_IN_LINE = re.compile(r"Open the library[^:]*: (\S+)")
 
 
 def _find_chromium() -> str | None:
@@ -220,8 +221,13 @@ def test_a_user_manages_the_library_in_the_browser(
 
     # Narrow by a facet: the other facets' counts follow.
     expect(_facet_count(page, "file_type", ".pdf")).to_have_text("1")
-    page.locator("[data-facet=tags] .facet-option", has_text="Tan").click()
+    # By keyboard: the box keeps the focus while the panels redraw around it.
+    tan_box = page.locator("[data-facet=tags] .facet-option", has_text="Tan").locator("input")
+    tan_box.focus()
+    page.keyboard.press("Space")
     expect(_summary(page)).to_have_text("1 file.")
+    expect(tan_box).to_be_checked()
+    expect(tan_box).to_be_focused()
     expect(_facet_count(page, "tags", "Belts")).to_have_text("1")
     expect(page.locator("[data-facet=file_type] .facet-option", has_text=".pdf")).to_have_count(0)
     page.click("#clear-filters")
@@ -334,6 +340,39 @@ def test_a_read_only_token_sees_no_edit_controls(
     expect(page.locator("#sign-in")).to_be_visible()
 
 
+def test_a_deleted_tag_leaves_the_upload_choice_and_the_filter(
+    page: Page, start_service: Callable[..., LiveService], tmp_path: Path
+) -> None:
+    service = start_service()
+    admin = bearer(service.token("admin", "media:admin"))
+    tag = httpx.post(f"{service.base}/api/tags", json={"name": "Offcuts"}, headers=admin).json()
+    httpx.post(
+        f"{service.base}/api/media-assets/upload",
+        files={"file": ("scrap.png", samples.png(), "image/png")},
+        data={"tag_ids": tag["id"]},
+        headers=admin,
+    ).raise_for_status()
+    page.goto(service.sign_in_url)
+    page.locator("[data-facet=tags] .facet-option", has_text="Offcuts").click()
+    expect(page.locator("[data-facet=tags] input[type=checkbox]")).to_be_checked()
+    assert f"tag={tag['id']}" in page.url
+    _choose_upload_tag(page, "Offcuts")
+
+    page.click("#open-tag-manager")
+    page.click("#tag-dialog button[aria-label='Delete tag Offcuts']")
+    page.click("#confirm-button")
+    expect(page.locator("#tag-dialog .tag-edit")).to_have_count(0)
+    page.click("#tag-manager-close")
+
+    expect(page.locator("#upload-tags .chip")).to_have_count(0)
+    expect(page.locator("[data-facet=tags] input[type=checkbox]")).to_have_count(0)
+    assert "tag=" not in page.url
+    expect(_summary(page)).to_have_text("1 file.")
+    page.set_input_files("#file-picker", str(_write(tmp_path / "offcut.png", samples.png(4, 4))))
+    expect(page.locator(".upload.done", has_text="offcut.png")).to_have_count(1)
+    expect(_summary(page)).to_have_text("2 files.")
+
+
 MODULE_IMPORT = re.compile(r'from "\./([\w-]+\.js)"')
 
 
@@ -370,9 +409,18 @@ def test_the_page_loads_without_a_token_and_the_api_still_needs_one(
 
 def test_the_sign_in_url_reaches_the_server_and_its_token_stays_out_of_logs() -> None:
     every_interface = "0.0.0.0"  # noqa: S104  (what serve --host may be given)
-    assert sign_in_url(every_interface, 8000, "a.b.c") == "http://127.0.0.1:8000/?token=a.b.c"
-    assert sign_in_url("::1", 9000, "t/=") == "http://[::1]:9000/?token=t%2F%3D"
-    assert sign_in_url("media.example", 80, "t") == "http://media.example:80/?token=t"
+    secret = "a-test-secret-of-at-least-32-bytes!"
+    url = sign_in_url(every_interface, 8000, secret=secret)
+    assert url.startswith("http://127.0.0.1:8000/?token=")
+    assert sign_in_url("::1", 9000, secret=secret).startswith("http://[::1]:9000/?token=")
+    assert base_url("media.example", 80) == "http://media.example:80/"
+
+    # The link's token can read and write as admin, for a limited time only.
+    claims = jwt.decode(url.split("token=")[1], secret, algorithms=["HS256"])
+    assert claims["sub"] == "admin"
+    assert claims["scope"] == "media:read media:write"
+    assert claims["exp"] - time.time() == pytest.approx(SIGN_IN_HOURS * 3600, abs=60)
+
     assert redact_token("/?q=belt&token=a.b.c") == "/?q=belt&token=[redacted]"
     assert redact_token("/?token=a.b.c#top") == "/?token=[redacted]#top"
     assert redact_token("/api/tags?name=token") == "/api/tags?name=token"

@@ -6,6 +6,14 @@ import logging
 import re
 from urllib.parse import quote
 
+from service.auth import issue_token
+
+# The link travels through a browser's address bar and history, so its token is not the
+# admin token `serve` prints: it expires, and it can read and write but not act as others.
+SIGN_IN_HOURS = 12
+SIGN_IN_SUBJECT = "admin"
+SIGN_IN_SCOPE = "media:read media:write"
+
 # Hosts that mean "every interface": a browser reaches them on loopback.
 _WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104  (names them, binds nothing)
 _TOKEN_IN_QUERY = re.compile(r"([?&]token=)[^&#\s]*")
@@ -20,8 +28,14 @@ def base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}/"
 
 
-def sign_in_url(host: str, port: int, token: str) -> str:
+def sign_in_url(host: str, port: int, *, secret: str) -> str:
     """`http://host:port/?token=…`: the page stores the token and drops it from the address."""
+    token = issue_token(
+        secret=secret,
+        subject=SIGN_IN_SUBJECT,
+        scope=SIGN_IN_SCOPE,
+        ttl_seconds=SIGN_IN_HOURS * 3600,
+    )
     return f"{base_url(host, port)}?token={quote(token, safe='')}"
 
 

@@ -7,10 +7,15 @@ import { reloadTags } from "./tags.js";
 
 const dialog = () => byId("asset-dialog");
 let previewUrl = null;
+let previewLoad = null; // the AbortController of the preview being fetched
+let disposePicker = () => {};
 let canWrite = false;
 let changed = () => {};
 
+// Stop a preview download still running (the file may be large) and free the shown one.
 function dropPreview() {
+  previewLoad?.abort();
+  previewLoad = null;
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = null;
 }
@@ -26,14 +31,18 @@ async function renderPreview(asset, box) {
     return;
   }
   box.replaceChildren(h("p", { class: "muted" }, "Loading the preview…"));
+  const load = new AbortController();
+  previewLoad = load;
   try {
-    const url = URL.createObjectURL(await fetchFile(asset.id));
+    const blob = await fetchFile(asset.id, load.signal);
+    if (load.signal.aborted) return;
+    const url = URL.createObjectURL(blob);
     previewUrl = url;
     box.replaceChildren(type === "application/pdf"
       ? h("iframe", { src: url, title: `Preview of ${asset.file_name}` })
       : h("img", { src: url, alt: `Preview of ${asset.file_name}` }));
   } catch (error) {
-    box.replaceChildren(h("p", { class: "error" }, error.message));
+    if (!load.signal.aborted) box.replaceChildren(h("p", { class: "error" }, error.message));
   }
 }
 
@@ -59,6 +68,8 @@ function details(asset) {
 }
 
 function render(asset) {
+  disposePicker();
+  disposePicker = () => {};
   const error = h("p", { class: "error", role: "alert" });
   const attempt = (action) => async (event) => {
     event?.preventDefault();
@@ -71,17 +82,23 @@ function render(asset) {
   };
   let panelDetails = details(asset);
   let nameInput = null;
+  const downloadButton = h("button", {
+    type: "button",
+    class: "primary",
+    disabled: !asset.storage_location,
+    onclick: attempt(() => download(asset)),
+  }, "Download");
   const saved = async (updated) => {
     asset = updated;
     byId("asset-title").textContent = asset.file_name;
+    downloadButton.disabled = !asset.storage_location;
     if (nameInput) nameInput.value = asset.file_name;
     panelDetails.replaceWith((panelDetails = details(asset)));
     changed();
   };
   const preview = h("div", { class: "preview" });
 
-  const side = [panelDetails, h("div", { class: "actions" },
-    h("button", { type: "button", class: "primary", disabled: !asset.storage_location, onclick: attempt(() => download(asset)) }, "Download"))];
+  const side = [panelDetails, h("div", { class: "actions" }, downloadButton)];
 
   if (canWrite) {
     nameInput = h("input", { id: "rename-input", type: "text", value: asset.file_name, required: true, maxlength: 255 });
@@ -103,6 +120,7 @@ function render(asset) {
       },
       canCreate: true,
     });
+    disposePicker = picker.dispose;
     side.push(h("section", {}, h("h3", {}, "Tags"), picker.element));
 
     const fileInput = h("input", { id: "replace-input", type: "file" });
@@ -149,7 +167,17 @@ function render(asset) {
   renderPreview(asset, preview);
 }
 
+let openedFrom = null;
+
+// The card that opened the panel may have been redrawn (or deleted) meanwhile: focus its
+// successor, else the results, never the page body.
+function returnFocus(assetId) {
+  const card = assetId && document.querySelector(`.card[data-asset-id="${CSS.escape(assetId)}"]`);
+  (card || byId("results")).focus();
+}
+
 export async function openAsset(assetId) {
+  openedFrom = assetId;
   try {
     render(await api.get(`/api/media-assets/${assetId}`));
     if (!dialog().open) dialog().showModal();
@@ -161,5 +189,10 @@ export async function openAsset(assetId) {
 export function startAssetPanel({ writable, onChanged }) {
   canWrite = writable;
   changed = onChanged;
-  dialog().addEventListener("close", dropPreview);
+  dialog().addEventListener("close", () => {
+    dropPreview();
+    disposePicker();
+    disposePicker = () => {};
+    returnFocus(openedFrom);
+  });
 }

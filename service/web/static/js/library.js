@@ -2,8 +2,8 @@
 
 import { api } from "./api.js";
 import { byId, debounce, formatDate, formatSize, h, tagChip } from "./dom.js";
-import { tagById } from "./tags.js";
-import { thumbnail } from "./thumbnails.js";
+import { onTagsChanged, tagById } from "./tags.js";
+import { cancelDetachedThumbnails, thumbnail } from "./thumbnails.js";
 
 const FACETS = [
   { key: "tags", title: "Tags", param: "tag_ids", stateKey: "tagIds" },
@@ -11,11 +11,13 @@ const FACETS = [
   { key: "uploaded_by", title: "Uploader", param: "uploaded_by", stateKey: "uploaders" },
 ];
 const FACETS_SHOWN = 10;
+const PAGE_SIZES = [24, 48, 96];
+const DEFAULT_PAGE_SIZE = 48;
 
 const state = {
   search: "",
   sort: "relevance",
-  limit: 48,
+  limit: DEFAULT_PAGE_SIZE,
   page: 0,
   tagIds: [],
   tagMatch: "all",
@@ -31,12 +33,16 @@ let inFlight = null;
 
 // ---- the address bar ----------------------------------------------------------------
 
+// An address edited by hand must not turn into a request the API refuses.
 function readAddress() {
   const params = new URLSearchParams(window.location.search);
+  const sorts = [...byId("sort-select").options].map((option) => option.value);
+  const limit = Number(params.get("limit"));
+  const page = Number(params.get("page"));
   state.search = params.get("q") || "";
-  state.sort = params.get("sort") || "relevance";
-  state.limit = Number(params.get("limit")) || 48;
-  state.page = Math.max(0, Number(params.get("page") || 1) - 1);
+  state.sort = sorts.includes(params.get("sort")) ? params.get("sort") : "relevance";
+  state.limit = PAGE_SIZES.includes(limit) ? limit : DEFAULT_PAGE_SIZE;
+  state.page = Number.isInteger(page) && page >= 1 ? page - 1 : 0;
   state.tagIds = params.getAll("tag");
   state.tagMatch = params.get("match") === "any" ? "any" : "all";
   state.fileTypes = params.getAll("type");
@@ -49,7 +55,7 @@ function writeAddress() {
   const params = new URLSearchParams();
   if (state.search) params.set("q", state.search);
   if (state.sort !== "relevance") params.set("sort", state.sort);
-  if (state.limit !== 48) params.set("limit", String(state.limit));
+  if (state.limit !== DEFAULT_PAGE_SIZE) params.set("limit", String(state.limit));
   if (state.page) params.set("page", String(state.page + 1));
   for (const id of state.tagIds) params.append("tag", id);
   if (state.tagMatch === "any") params.set("match", "any");
@@ -178,9 +184,30 @@ function matchSwitch() {
 
 let lastFacets = {};
 
+// Redrawing replaces the control the user was on; find its successor by what it stands for.
+function focusedControl(container) {
+  const focused = document.activeElement;
+  if (!focused || !container.contains(focused)) return null;
+  const facet = focused.closest("[data-facet]")?.dataset.facet;
+  if (focused.matches("button.link")) return `[data-facet="${facet}"] button.link`;
+  if (focused.name === "tag-match") return `input[name="tag-match"][value="${focused.value}"]`;
+  if (focused.type === "checkbox") return `[data-facet="${facet}"] input[value="${CSS.escape(focused.value)}"]`;
+  const card = focused.closest(".card");
+  return card ? `.card[data-asset-id="${card.dataset.assetId}"]` : null;
+}
+
+function redraw(container, children) {
+  const selector = focusedControl(container);
+  container.replaceChildren(...children);
+  if (!selector) return;
+  const successor = container.querySelector(selector);
+  if (successor) successor.focus();
+  else byId("results").focus();
+}
+
 function renderFacets(facets) {
   lastFacets = facets;
-  byId("facets").replaceChildren(...FACETS.map((facet) => renderFacet(facet, facets[facet.key] || [])));
+  redraw(byId("facets"), FACETS.map((facet) => renderFacet(facet, facets[facet.key] || [])));
 }
 
 function card(asset) {
@@ -203,9 +230,10 @@ function renderPage(page) {
   byId("result-summary").textContent = state.search.trim()
     ? `${count} ${noun} ${page.total === 1 ? "matches" : "match"} “${state.search.trim()}”.`
     : `${count} ${noun}.`;
-  byId("grid").replaceChildren(...page.items.map(card));
+  redraw(byId("grid"), page.items.map(card));
+  cancelDetachedThumbnails();
   if (!page.items.length) {
-    byId("grid").append(h("li", { class: "empty" }, page.total ? "This page is past the last result." : "Nothing matches. Try fewer words or filters."));
+    byId("grid").append(h("li", { class: "empty" }, "Nothing matches. Try fewer words or filters."));
   }
   const pages = Math.max(1, Math.ceil(page.total / state.limit));
   byId("pager").replaceChildren(
@@ -242,6 +270,13 @@ export async function refresh() {
   try {
     const { page, facets } = await fetchResults(inFlight.signal);
     if (mine !== requestNumber) return;
+    const lastPage = Math.max(0, Math.ceil(page.total / state.limit) - 1);
+    if (state.page > lastPage) {
+      // The last page emptied (a delete, or a narrower filter kept in the address).
+      state.page = lastPage;
+      await refresh();
+      return;
+    }
     renderPage(page);
     renderFacets(facets);
   } catch (error) {
@@ -280,5 +315,11 @@ export function startLibrary({ onOpenAsset }) {
     syncControls();
   });
   if (window.matchMedia("(max-width: 720px)").matches) byId("filters-details").open = false;
+  // A tag deleted elsewhere can no longer filter: drop it rather than match nothing.
+  onTagsChanged((tags) => {
+    const known = new Set(tags.map((tag) => tag.id));
+    if (state.tagIds.every((id) => known.has(id))) return;
+    update({ tagIds: state.tagIds.filter((id) => known.has(id)) });
+  });
   return refresh();
 }

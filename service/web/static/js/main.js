@@ -1,16 +1,19 @@
 // Start-up: sign in with the token from the address or the form, then show the library.
 
-import { configureApi, api } from "./api.js";
+import { ApiError, api, configureApi } from "./api.js";
 import { describeToken, forgetToken, storedToken, storeToken, takeTokenFromAddress } from "./auth.js";
 import { openAsset, startAssetPanel } from "./asset-panel.js";
-import { byId, debounce, toast } from "./dom.js";
+import { byId, debounce, h, toast } from "./dom.js";
 import { refresh, startLibrary } from "./library.js";
 import { openTagManager, startTagManager } from "./tag-manager.js";
 import { reloadTags } from "./tags.js";
 import { startUploads } from "./upload.js";
 
+// Why the last page signed out, carried across the reload in this tab only (never in
+// the address, where anyone could write a misleading sentence into a link).
+const NOTICE_KEY = "media-library-notice";
+
 function showSignIn(message = "") {
-  forgetToken();
   byId("library").hidden = true;
   byId("account").hidden = true;
   byId("sign-in").hidden = false;
@@ -21,7 +24,8 @@ function showSignIn(message = "") {
 function signOut(message) {
   // A fresh page: nothing of the last user's library stays in memory.
   forgetToken();
-  window.location.replace(message ? `/?signed_out=${encodeURIComponent(message)}` : "/");
+  if (message) sessionStorage.setItem(NOTICE_KEY, message);
+  window.location.replace("/");
 }
 
 async function signIn(token) {
@@ -60,13 +64,18 @@ function showLibrary(identity) {
   startLibrary({ onOpenAsset: openAsset });
 }
 
+// A token the service refuses is forgotten; any other failure (the service is down, say)
+// keeps it, so trying again needs no new sign-in link.
+function refused(error) {
+  return !(error instanceof ApiError) || error.status === 401 || error.status === 403;
+}
+
 async function start() {
   // A file dropped beside the drop zone must not replace the page with the file.
   for (const type of ["dragover", "drop"]) window.addEventListener(type, (event) => event.preventDefault());
 
-  const params = new URLSearchParams(window.location.search);
-  const signedOutMessage = params.get("signed_out") || "";
-  if (params.has("signed_out")) window.history.replaceState(null, "", "/");
+  const notice = sessionStorage.getItem(NOTICE_KEY) || "";
+  sessionStorage.removeItem(NOTICE_KEY);
   takeTokenFromAddress();
 
   byId("sign-in-form").addEventListener("submit", async (event) => {
@@ -80,13 +89,19 @@ async function start() {
 
   const token = storedToken();
   if (!token) {
-    showSignIn(signedOutMessage);
+    showSignIn(notice);
     return;
   }
   try {
     showLibrary(await signIn(token));
   } catch (error) {
+    if (refused(error)) {
+      forgetToken();
+      showSignIn(error.message);
+      return;
+    }
     showSignIn(error.message);
+    byId("sign-in-error").append(" ", h("button", { type: "button", onclick: () => window.location.reload() }, "Try again"));
   }
 }
 

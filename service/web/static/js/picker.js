@@ -34,6 +34,7 @@ export function tagPicker({ label, chosen, onAdd, onRemove, canCreate }) {
     chips.replaceChildren(...chosen().map((tag) => h("li", {}, tagChip(tag, h("button", {
       type: "button",
       class: "chip-remove",
+      title: `Remove ${tag.name}`,
       "aria-label": `Remove tag ${tag.name}`,
       onclick: () => run(() => onRemove(tag)),
     }, "×")))));
@@ -71,7 +72,7 @@ export function tagPicker({ label, chosen, onAdd, onRemove, canCreate }) {
       add();
     }
   });
-  onTagsChanged(renderNames);
+  const stopListening = onTagsChanged(renderChips);
   renderChips();
 
   const element = h("div", { class: "tag-picker" },
@@ -82,5 +83,5 @@ export function tagPicker({ label, chosen, onAdd, onRemove, canCreate }) {
       names,
       h("button", { type: "button", onclick: add }, "Add tag")),
     error);
-  return { element, refresh: renderChips };
+  return { element, refresh: renderChips, dispose: stopListening };
 }

@@ -17,4 +17,8 @@ export const tagByName = (name) => {
   const wanted = name.trim().toLocaleLowerCase();
   return tags.find((tag) => tag.name.toLocaleLowerCase() === wanted);
 };
-export const onTagsChanged = (listener) => listeners.add(listener);
+// Returns the function that stops listening.
+export function onTagsChanged(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}

@@ -1,39 +1,53 @@
 // Image thumbnails: the image itself, fetched with the token when its card scrolls into view.
+// (A browser cannot send a bearer token from an <img src>.)
 
 import { fetchFile } from "./api.js";
 import { h } from "./dom.js";
 
-const MAX_CACHED = 300;
+// Larger images show their type badge instead: a grid must not download whole posters.
+const MAX_THUMBNAIL_BYTES = 5_000_000;
+const MAX_CACHED_BYTES = 150_000_000;
 const MAX_PARALLEL = 4;
-const cache = new Map(); // asset id + checksum -> object URL, oldest first
+const cache = new Map(); // asset id + checksum -> { url, size }, oldest first
+let cachedBytes = 0;
 const waiting = [];
-let running = 0;
+const running = new Set(); // { img, controller } of the downloads under way
 
-function remember(key, url) {
-  cache.set(key, url);
-  while (cache.size > MAX_CACHED) {
-    const [oldest, oldUrl] = cache.entries().next().value;
+function remember(key, url, size) {
+  cache.set(key, { url, size });
+  cachedBytes += size;
+  while (cachedBytes > MAX_CACHED_BYTES && cache.size > 1) {
+    const [oldest, entry] = cache.entries().next().value;
     cache.delete(oldest);
-    URL.revokeObjectURL(oldUrl);
+    cachedBytes -= entry.size;
+    URL.revokeObjectURL(entry.url);
   }
 }
 
 function pump() {
-  while (running < MAX_PARALLEL && waiting.length) {
+  while (running.size < MAX_PARALLEL && waiting.length) {
     const { asset, img, key } = waiting.shift();
     if (!img.isConnected) continue;
-    running += 1;
-    fetchFile(asset.id)
+    const job = { img, controller: new AbortController() };
+    running.add(job);
+    fetchFile(asset.id, job.controller.signal)
       .then((blob) => {
         const url = URL.createObjectURL(blob);
-        remember(key, url);
+        remember(key, url, blob.size);
         img.src = url;
       })
       .catch(() => img.closest(".thumb")?.classList.add("failed"))
       .finally(() => {
-        running -= 1;
+        running.delete(job);
         pump();
       });
+  }
+}
+
+// After the grid is redrawn: stop fetching images that are no longer on the page.
+export function cancelDetachedThumbnails() {
+  for (const job of running) {
+    if (!job.img.isConnected) job.controller.abort();
   }
 }
 
@@ -46,15 +60,17 @@ const observer = new IntersectionObserver((entries) => {
   }
 }, { rootMargin: "200px" });
 
-export const isImage = (asset) => asset.storage_location && asset.content_type.startsWith("image/");
+const hasThumbnail = (asset) => asset.storage_location
+  && asset.content_type.startsWith("image/")
+  && asset.file_size_bytes <= MAX_THUMBNAIL_BYTES;
 
-// The thumbnail box for a card: an image for image files, the file type otherwise.
+// The thumbnail box for a card: the image for small image files, the file type otherwise.
 export function thumbnail(asset) {
   const badge = h("span", { class: "type-badge", "aria-hidden": "true" }, (asset.file_type || "file").replace(".", "").toUpperCase());
-  if (!isImage(asset)) return h("span", { class: "thumb" }, badge);
+  if (!hasThumbnail(asset)) return h("span", { class: "thumb" }, badge);
   const key = `${asset.id}:${asset.checksum_sha256}`;
   const img = h("img", { alt: "", decoding: "async" });
-  if (cache.has(key)) img.src = cache.get(key);
+  if (cache.has(key)) img.src = cache.get(key).url;
   else {
     img.thumbnailRequest = { asset, img, key };
     observer.observe(img);

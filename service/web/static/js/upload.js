@@ -3,6 +3,7 @@
 import { uploadFile } from "./api.js";
 import { byId, formatSize, h } from "./dom.js";
 import { tagPicker } from "./picker.js";
+import { onTagsChanged, tagById } from "./tags.js";
 
 const PARALLEL_UPLOADS = 2;
 let chosenTags = [];
@@ -52,8 +53,8 @@ async function send({ file, tagIds, row, progress, status }) {
     afterUpload();
   } catch (error) {
     progress.hidden = true;
-    status.textContent = error.message;
     status.setAttribute("role", "alert");
+    status.textContent = error.message;
     row.classList.add("failed");
   }
 }
@@ -75,6 +76,11 @@ export function startUploads({ onUploaded }) {
     event.preventDefault();
     zone.classList.remove("dragging");
     enqueue([...event.dataTransfer.files]);
+  });
+  // A chosen tag renamed or deleted meanwhile: follow the rename, drop the deleted one.
+  // (Registered before the picker's own listener, so the picker draws the reconciled choice.)
+  onTagsChanged(() => {
+    chosenTags = chosenTags.map((tag) => tagById(tag.id)).filter(Boolean);
   });
   const tags = tagPicker({
     label: "Tags for the next uploads",
