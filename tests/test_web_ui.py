@@ -373,6 +373,33 @@ def test_a_deleted_tag_leaves_the_upload_choice_and_the_filter(
     expect(_summary(page)).to_have_text("2 files.")
 
 
+def test_the_library_and_its_panels_fit_a_phone_screen(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    admin = bearer(service.token("admin", "media:admin"))
+    httpx.post(
+        f"{service.base}/api/media-assets/upload",
+        files={"file": ("a-rather-long-file-name-for-a-narrow-screen.png", samples.png())},
+        headers=admin,
+    ).raise_for_status()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(service.sign_in_url)
+    expect(_summary(page)).to_have_text("1 file.")
+
+    def overflows(selector: str) -> bool:
+        return bool(page.eval_on_selector(selector, "node => node.scrollWidth > node.clientWidth"))
+
+    assert not overflows("html")
+    page.click(".card")
+    expect(page.locator("#asset-dialog .preview img")).to_have_count(1)
+    assert not overflows("#asset-dialog")
+    page.keyboard.press("Escape")
+    expect(page.locator(".card")).to_be_focused()
+    page.click("#open-tag-manager")
+    assert not overflows("#tag-dialog")
+
+
 MODULE_IMPORT = re.compile(r'from "\./([\w-]+\.js)"')
 
 
