@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -84,6 +85,22 @@ class LiveService:
             text=True,
             check=True,
         ).stdout.strip()
+
+    def add_file(self, file_name: str, *, tag_name: str | None = None) -> dict[str, Any] | None:
+        """Setup through the API: one PNG file, carrying a new tag when one is named."""
+        admin = bearer(self.token("admin", "media:admin"))
+        tag = None
+        form = {}
+        if tag_name is not None:
+            tag = httpx.post(f"{self.base}/api/tags", json={"name": tag_name}, headers=admin).json()
+            form["tag_ids"] = tag["id"]
+        httpx.post(
+            f"{self.base}/api/media-assets/upload",
+            files={"file": (file_name, samples.png(), "image/png")},
+            data=form,
+            headers=admin,
+        ).raise_for_status()
+        return tag
 
 
 @pytest.fixture
@@ -301,14 +318,7 @@ def test_a_read_only_token_sees_no_edit_controls(
     page: Page, start_service: Callable[..., LiveService]
 ) -> None:
     service = start_service()
-    admin = bearer(service.token("admin", "media:admin"))
-    tag = httpx.post(f"{service.base}/api/tags", json={"name": "Belts"}, headers=admin).json()
-    httpx.post(
-        f"{service.base}/api/media-assets/upload",
-        files={"file": ("strap.png", samples.png(), "image/png")},
-        data={"tag_ids": tag["id"]},
-        headers=admin,
-    ).raise_for_status()
+    service.add_file("strap.png", tag_name="Belts")
 
     # The paste-a-token form, for a token that can only read.
     page.goto(service.base)
@@ -344,14 +354,8 @@ def test_a_deleted_tag_leaves_the_upload_choice_and_the_filter(
     page: Page, start_service: Callable[..., LiveService], tmp_path: Path
 ) -> None:
     service = start_service()
-    admin = bearer(service.token("admin", "media:admin"))
-    tag = httpx.post(f"{service.base}/api/tags", json={"name": "Offcuts"}, headers=admin).json()
-    httpx.post(
-        f"{service.base}/api/media-assets/upload",
-        files={"file": ("scrap.png", samples.png(), "image/png")},
-        data={"tag_ids": tag["id"]},
-        headers=admin,
-    ).raise_for_status()
+    tag = service.add_file("scrap.png", tag_name="Offcuts")
+    assert tag is not None
     page.goto(service.sign_in_url)
     page.locator("[data-facet=tags] .facet-option", has_text="Offcuts").click()
     expect(page.locator("[data-facet=tags] input[type=checkbox]")).to_be_checked()
@@ -377,12 +381,7 @@ def test_the_library_and_its_panels_fit_a_phone_screen(
     page: Page, start_service: Callable[..., LiveService]
 ) -> None:
     service = start_service()
-    admin = bearer(service.token("admin", "media:admin"))
-    httpx.post(
-        f"{service.base}/api/media-assets/upload",
-        files={"file": ("a-rather-long-file-name-for-a-narrow-screen.png", samples.png())},
-        headers=admin,
-    ).raise_for_status()
+    service.add_file("a-rather-long-file-name-for-a-narrow-screen.png")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(service.sign_in_url)
     expect(_summary(page)).to_have_text("1 file.")
