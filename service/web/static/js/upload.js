@@ -77,11 +77,6 @@ export function startUploads({ onUploaded }) {
     zone.classList.remove("dragging");
     enqueue([...event.dataTransfer.files]);
   });
-  // A chosen tag renamed or deleted meanwhile: follow the rename, drop the deleted one.
-  // (Registered before the picker's own listener, so the picker draws the reconciled choice.)
-  onTagsChanged(() => {
-    chosenTags = chosenTags.map((tag) => tagById(tag.id)).filter(Boolean);
-  });
   const tags = tagPicker({
     label: "Tags for the next uploads",
     chosen: () => chosenTags,
@@ -94,4 +89,9 @@ export function startUploads({ onUploaded }) {
     canCreate: true,
   });
   byId("upload-tags").replaceChildren(tags.element);
+  // A chosen tag renamed or deleted meanwhile: follow the rename, drop the deleted one.
+  onTagsChanged(() => {
+    chosenTags = chosenTags.map((tag) => tagById(tag.id)).filter(Boolean);
+    tags.refresh();
+  });
 }
