@@ -6,6 +6,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY indexer ./indexer
+COPY store ./store
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # Final stage: the wheels installed into a slim Python, run as a non-root user.

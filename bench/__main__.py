@@ -34,9 +34,9 @@ from bench.queries import PAGE, build_queries
 from bench.report import judge, machine, markdown_tables, print_tables, summary_line
 from bench.server import Service
 from service.config import Settings
-from service.db import make_engine
-from service.migrate import upgrade
-from service.models import MediaAsset
+from store.db import make_engine
+from store.migrate import upgrade
+from store.models import MediaAsset
 
 LIBRARY_FILE = "library.json"
 

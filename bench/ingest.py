@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from bench.meilisearch_server import meilisearch_server
 from bench.server import Client, Service, memory_kib, process_family, reset_peak
 from bench.stats import Latency
-from indexer.engines import open_engine
 from indexer.maintenance import find_drift, reindex
+from indexer.query import open_engine
 from service.config import Settings
-from tests.meilisearch_server import meilisearch_server
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class ReindexResult:
 
 def measure_reindex(db: Engine, settings: Settings, assets: int) -> ReindexResult:
     """`media-assets reindex` (build, swap, drift check) and then `check`, timed."""
-    engine = open_engine(settings)
+    engine = open_engine(settings.engine_config)
     try:
         started = time.perf_counter()
         reindex(db, engine)

@@ -20,7 +20,7 @@ from itertools import accumulate
 
 from sqlalchemy import Engine, insert
 
-from service.models import MediaAsset, MediaAssetTag, Tag, tag_name_key
+from store.models import MediaAsset, MediaAssetTag, Tag, tag_name_key
 
 SEED = 20261124
 BATCH = 20_000

@@ -18,7 +18,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 
 from bench.library import COLOURS, FILE_TYPES, LEATHERS, PRODUCTS, SUBJECTS, Library
-from service.models import MediaAsset, MediaAssetTag, Tag
+from store.models import MediaAsset, MediaAssetTag, Tag
 
 PAGE = 100
 DEEP_SKIP = 49 * PAGE  # the first item of page 50

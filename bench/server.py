@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from bench.meilisearch_server import free_port
 from service.auth import issue_token
-from tests.meilisearch_server import free_port
 
 BENCH_SECRET = "benchmark-secret-that-is-long-enough-for-hs256"  # noqa: S105
 

@@ -6,21 +6,13 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, func, select, true
 from sqlmodel import Session, col
 
-from service.models import MediaAsset, MediaAssetTag, Tag
-
-
-def to_micros(moment: datetime) -> int:
-    """Microseconds since the epoch: exact, sortable and the same in every engine."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+from indexer.query import to_micros
+from store.models import MediaAsset, MediaAssetTag, Tag
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from sqlmodel import Session
 
 from indexer.documents import DocumentLoader, SearchDocument
 from indexer.engines.base import SearchEngine
-from service.index_outbox import record_assets
-from service.models import MediaAsset
+from store.models import MediaAsset
+from store.outbox import record_assets
 
 BATCH_SIZE = 2000
 

@@ -1,4 +1,4 @@
-"""Claiming, coalescing and acknowledging outbox rows, and measuring the indexer's lag."""
+"""Claiming, coalescing and acknowledging outbox rows: the indexer's side of the outbox."""
 
 from __future__ import annotations
 
@@ -6,16 +6,15 @@ import fcntl
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Engine, Row, delete, exists, func, select
+from sqlalchemy import Engine, Row, delete, exists, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from indexer.engines.base import EngineUnavailable
-from service.models import IndexOutbox
+from indexer.query import EngineUnavailable
+from store.models import IndexOutbox
 
 
 @dataclass(frozen=True)
@@ -70,24 +69,6 @@ def acknowledge(session: Session, row_ids: list[int]) -> None:
     if row_ids:
         session.execute(delete(IndexOutbox).where(col(IndexOutbox.id).in_(row_ids)))
         session.commit()
-
-
-def any_pending_up_to(session: Session, up_to: int) -> bool:
-    query = select(col(IndexOutbox.id)).where(col(IndexOutbox.id) <= up_to).limit(1)
-    return session.execute(query).first() is not None
-
-
-@dataclass(frozen=True)
-class Lag:
-    pending: int
-    oldest: datetime | None
-
-
-def lag(session: Session) -> Lag:
-    pending, oldest = session.execute(
-        select(func.count(), func.min(col(IndexOutbox.created_at)))
-    ).one()
-    return Lag(pending=int(pending), oldest=oldest)
 
 
 class OutboxLock:

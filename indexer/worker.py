@@ -12,6 +12,7 @@ from sqlmodel import Session
 from indexer import outbox
 from indexer.documents import load_documents
 from indexer.engines.base import SearchEngine
+from store.outbox import any_pending_up_to, lag
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class IndexerWorker:
             if self.run_once():
                 continue
             with Session(self._db) as session:
-                if outbox.lag(session).pending == 0:
+                if lag(session).pending == 0:
                     return
             if time.monotonic() > deadline:
                 raise TimeoutError("the outbox did not drain in time")
@@ -131,7 +132,7 @@ class IndexerWorker:
         self.notify()
         while True:
             with Session(self._db) as session:
-                if not outbox.any_pending_up_to(session, up_to):
+                if not any_pending_up_to(session, up_to):
                     return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:

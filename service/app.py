@@ -11,22 +11,21 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlmodel import Session
 
-from indexer import outbox
-from indexer.engines import open_engine
-from indexer.engines.base import EngineUnavailable
+from indexer.query import EngineUnavailable, open_engine
 from indexer.worker import IndexerWorker
 from service.assets.routes import router as assets_router
 from service.auth_guard import BearerAuthMiddleware
 from service.config import Settings
-from service.db import make_engine
 from service.errors import install_error_handlers
-from service.migrate import require_current_schema
-from service.models import utc_now
 from service.search.routes import router as search_router
 from service.storage import LocalStorage
 from service.tags.routes import router as tags_router
 from service.web.routes import install_web_ui
 from service.web.sign_in import keep_tokens_out_of_access_logs
+from store.db import make_engine
+from store.migrate import require_current_schema
+from store.models import utc_now
+from store.outbox import lag as outbox_lag
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.storage = LocalStorage(settings.files_dir)
         app.state.auth_secret = settings.resolved_auth_secret(create=True)
-        app.state.search = open_engine(settings)
+        app.state.search = open_engine(settings.engine_config)
         try:
             # Meilisearch: create the index and apply and verify its settings now.
             app.state.search.ping()
@@ -89,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             with Session(state.engine) as session:
                 session.execute(text("SELECT 1"))
-                lag = outbox.lag(session)
+                lag = outbox_lag(session)
             checks["database"] = "ok"
             oldest = (utc_now() - lag.oldest).total_seconds() if lag.oldest else 0.0
             index_lag = {"pending": lag.pending, "oldest_seconds": round(oldest, 3)}

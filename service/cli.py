@@ -21,9 +21,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from service.app import create_app
-    from service.db import make_engine
-    from service.migrate import require_current_schema
     from service.web.sign_in import SIGN_IN_HOURS, base_url, sign_in_url
+    from store.db import make_engine
+    from store.migrate import require_current_schema
 
     db = make_engine(settings.resolved_database_url)
     try:
@@ -86,17 +86,17 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _open_index(settings: Settings) -> tuple[Engine, SearchEngine]:
-    from indexer.engines import open_engine
-    from service.db import make_engine
-    from service.migrate import require_current_schema
+    from indexer.query import open_engine
+    from store.db import make_engine
+    from store.migrate import require_current_schema
 
     db = make_engine(settings.resolved_database_url)
     require_current_schema(db)
-    return db, open_engine(settings)
+    return db, open_engine(settings.engine_config)
 
 
 def _migrate(_args: argparse.Namespace, settings: Settings) -> int:
-    from service.migrate import upgrade
+    from store.migrate import upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
@@ -111,7 +111,7 @@ def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
     from indexer.worker import IndexerWorker
 
     db, engine = _open_index(settings)
-    from indexer.engines.base import EngineUnavailable
+    from indexer.query import EngineUnavailable
 
     worker = IndexerWorker(db, engine)
     stopped = threading.Event()
@@ -143,9 +143,9 @@ def _reindex(_args: argparse.Namespace, settings: Settings) -> int:
 def _lag(args: argparse.Namespace, settings: Settings) -> int:
     from sqlmodel import Session
 
-    from indexer.outbox import lag
-    from service.db import make_engine
-    from service.models import utc_now
+    from store.db import make_engine
+    from store.models import utc_now
+    from store.outbox import lag
 
     db = make_engine(settings.resolved_database_url)
     with Session(db) as session:
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from service.migrate import SchemaNotCurrent
+    from store.migrate import SchemaNotCurrent
 
     args = build_parser().parse_args(argv)
     handler = args.handler

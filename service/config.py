@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from indexer.query import EngineConfig
+
 DEFAULT_ALLOWED_TYPES = "jpg,jpeg,png,gif,pdf,doc,docx,xlsx,csv,svg"
 SECRET_FILE_NAME = "auth_secret"  # noqa: S105  (a file name, not a secret)
 
@@ -51,6 +53,16 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            kind=self.search_engine,
+            index_dir=self.index_dir,
+            meilisearch_url=self.meilisearch_url,
+            meilisearch_api_key=self.meilisearch_api_key,
+            meilisearch_index=self.meilisearch_index,
+        )
 
     @property
     def resolved_database_url(self) -> str:

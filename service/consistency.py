@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 from sqlmodel import Session
 
-from service.index_outbox import pending_up_to
+from store.outbox import pending_up_to
 
 PENDING_HEADER = "X-Index-Status"
 

@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from service.auth import Principal, Scope
 from service.config import Settings
-from service.db import session_scope
 from service.errors import Unauthenticated
 from service.storage import Storage
+from store.db import session_scope
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT signed with MEDIA_AUTH_SECRET (HS256).")
 

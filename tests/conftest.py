@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
+from bench.meilisearch_server import meilisearch_server
 from service.app import create_app
 from service.auth import issue_token
 from service.config import Settings
-from service.migrate import upgrade
-from tests.meilisearch_server import meilisearch_server
+from store.migrate import upgrade
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 READ_WRITE = "media:read media:write"

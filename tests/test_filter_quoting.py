@@ -13,11 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.engines.base import SearchEngine, SearchQuery
+from bench.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
+from indexer.engines.base import SearchEngine
 from indexer.engines.embedded import EmbeddedEngine
 from indexer.engines.meilisearch import MeilisearchEngine
 from indexer.engines.meilisearch_filters import quote
-from tests.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
+from indexer.query import SearchQuery
 from tests.samples import search_document
 
 TRICKY = [

@@ -15,6 +15,7 @@ import tantivy
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from bench.meilisearch_server import MASTER_KEY, MeilisearchProcess, meilisearch_binary
 from indexer.documents import SearchDocument, load_documents
 from indexer.engines.embedded import EmbeddedEngine
 from indexer.maintenance import find_drift, reindex
@@ -24,7 +25,6 @@ from service.cli import main as cli_main
 from service.config import Settings
 from tests import samples
 from tests.conftest import SettingsFactory, bearer, create_record, make_token
-from tests.meilisearch_server import MASTER_KEY, MeilisearchProcess, meilisearch_binary
 
 
 @pytest.fixture

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.meilisearch_server import HOW_TO_ENABLE
 from indexer.engines import meilisearch as meili_module
-from indexer.engines.base import SearchQuery
 from indexer.engines.meilisearch import MeilisearchEngine
+from indexer.query import SearchQuery
 from service.app import create_app
 from tests.conftest import SettingsFactory, bearer, make_token
-from tests.meilisearch_server import HOW_TO_ENABLE
 from tests.samples import search_document
 
 

@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 from service.app import create_app
 from service.cli import main as cli_main
 from service.config import Settings
-from service.migrate import SchemaNotCurrent, head_revision
+from store.migrate import SchemaNotCurrent, head_revision
 from tests.conftest import TEST_SECRET, SettingsFactory
 
 
@@ -63,7 +63,7 @@ def test_serve_refuses_a_newer_schema(settings_factory: SettingsFactory, tmp_pat
 def test_upgrading_from_0001_folds_existing_descriptions(tmp_path: Path) -> None:
     from alembic import command
 
-    from service.migrate import alembic_config
+    from store.migrate import alembic_config
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     command.upgrade(alembic_config(url), "0001")
@@ -86,7 +86,7 @@ def test_upgrading_from_0001_folds_existing_descriptions(tmp_path: Path) -> None
 def test_upgrading_from_0002_counts_existing_links(tmp_path: Path) -> None:
     from alembic import command
 
-    from service.migrate import alembic_config
+    from store.migrate import alembic_config
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     command.upgrade(alembic_config(url), "0002")

@@ -17,12 +17,12 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from indexer.engines import open_engine
+from bench.meilisearch_server import HOW_TO_ENABLE, free_port
 from indexer.maintenance import find_drift
+from indexer.query import open_engine
 from service.config import Settings
-from service.db import make_engine
+from store.db import make_engine
 from tests.conftest import SettingsFactory, bearer, make_token
-from tests.meilisearch_server import HOW_TO_ENABLE, free_port
 
 WORKERS = 2
 CLIENTS = 4
@@ -133,7 +133,7 @@ def _client_session(base: str, client_number: int, tag_id: str) -> list[str]:
 
 def _drift(settings: Settings) -> int:
     db: Engine = make_engine(settings.resolved_database_url)
-    engine = open_engine(settings)
+    engine = open_engine(settings.engine_config)
     try:
         return find_drift(db, engine).total
     finally:

@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from bench.meilisearch_server import HOW_TO_ENABLE
 from service.app import create_app
 from service.config import Settings
-from service.index_outbox import record_assets
-from service.models import MediaAsset
+from store.models import MediaAsset
+from store.outbox import record_assets
 from tests import samples
 from tests.conftest import SettingsFactory, bearer, make_token
-from tests.meilisearch_server import HOW_TO_ENABLE
 
 
 @pytest.fixture(params=["embedded", "meilisearch"])

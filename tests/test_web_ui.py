@@ -23,10 +23,10 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from bench.meilisearch_server import free_port
 from service.web.sign_in import SIGN_IN_HOURS, base_url, redact_token, sign_in_url
 from tests import samples
 from tests.conftest import bearer
-from tests.meilisearch_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # Screenshots for review; CI keeps the working tree, so they can be looked at after a run.

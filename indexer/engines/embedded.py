@@ -20,7 +20,7 @@ from typing import Any
 import tantivy
 
 from indexer.documents import SearchDocument
-from indexer.engines.base import (
+from indexer.query import (
     EngineUnavailable,
     FacetName,
     SearchQuery,

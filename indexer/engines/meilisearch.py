@@ -17,7 +17,8 @@ import meilisearch
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
 from indexer.documents import SearchDocument
-from indexer.engines.base import (
+from indexer.engines.meilisearch_filters import all_of, any_of, between
+from indexer.query import (
     EngineUnavailable,
     FacetName,
     SearchQuery,
@@ -25,7 +26,6 @@ from indexer.engines.base import (
     SortField,
     top_facet_values,
 )
-from indexer.engines.meilisearch_filters import all_of, any_of, between
 from indexer.text import analysed, words
 
 log = logging.getLogger(__name__)

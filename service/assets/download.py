@@ -10,7 +10,7 @@ from fastapi import Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
-from service.models import MediaAsset
+from store.models import MediaAsset
 
 
 def content_disposition(file_name: str) -> str:

@@ -29,10 +29,10 @@ from service.auth import Principal, Scope
 from service.config import Settings, normalize_file_type
 from service.content import check_allowed, content_type_for_extension, detect_content_type
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.index_outbox import record_assets
-from service.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from service.storage import StagedFile, Storage, discard_quietly
 from service.tags.schemas import TagPublic
+from store.models import MediaAsset, MediaAssetTag, Tag, utc_now
+from store.outbox import record_assets
 
 
 def extension_of(file_name: str) -> str:

@@ -9,8 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from indexer.documents import to_micros
-from indexer.engines.base import SearchEngine, SearchQuery, SortField
+from indexer.query import SearchIndex, SearchQuery, SortField, to_micros
 from service.config import normalize_file_type
 from service.deps import Reader, SessionDep
 from service.errors import error_responses
@@ -22,8 +21,8 @@ from service.tags.service import TagMatch
 router = APIRouter(tags=["search"], responses=error_responses(401, 403))
 
 
-def _engine(request: Request) -> SearchEngine:
-    engine: SearchEngine = request.app.state.search
+def _engine(request: Request) -> SearchIndex:
+    engine: SearchIndex = request.app.state.search
     return engine
 
 

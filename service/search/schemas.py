@@ -10,7 +10,7 @@ from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from indexer.engines.base import FacetName
+from indexer.query import FacetName
 from service.assets.schemas import MediaAssetPublic
 
 

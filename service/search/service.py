@@ -7,19 +7,19 @@ import uuid
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from indexer.engines.base import (
+from indexer.query import (
     EngineUnavailable,
     FacetName,
-    SearchEngine,
+    SearchIndex,
     SearchQuery,
     SearchResult,
 )
 from service.assets.service import public_assets
 from service.errors import ServiceUnavailable
-from service.models import Tag
 from service.pagination import MAX_OFFSET
 from service.search.schemas import AssetPage, FacetValue, IdPage, TagFacetValue
 from service.tags.service import get_tag
+from store.models import Tag
 
 
 def _facet_values(
@@ -42,7 +42,7 @@ def _facet_values(
     return values
 
 
-def _search(engine: SearchEngine, query: SearchQuery) -> SearchResult:
+def _search(engine: SearchIndex, query: SearchQuery) -> SearchResult:
     try:
         return engine.search(query)
     except EngineUnavailable as exc:
@@ -51,7 +51,7 @@ def _search(engine: SearchEngine, query: SearchQuery) -> SearchResult:
         ) from exc
 
 
-def search_assets(session: Session, engine: SearchEngine, query: SearchQuery) -> AssetPage:
+def search_assets(session: Session, engine: SearchIndex, query: SearchQuery) -> AssetPage:
     result = _search(engine, query)
     page = AssetPage(
         items=public_assets(session, [uuid.UUID(value) for value in result.ids]),
@@ -68,7 +68,7 @@ def search_assets(session: Session, engine: SearchEngine, query: SearchQuery) ->
 
 
 def tag_asset_ids(
-    session: Session, engine: SearchEngine, *, tag_id: uuid.UUID, skip: int, limit: int
+    session: Session, engine: SearchIndex, *, tag_id: uuid.UUID, skip: int, limit: int
 ) -> IdPage:
     get_tag(session, tag_id)
     query = SearchQuery(skip=min(skip, MAX_OFFSET), limit=limit, tag_ids=[str(tag_id)])

@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from service.errors import Conflict, NotFound, is_constraint_violation
-from service.index_outbox import record_tag_holders
-from service.models import TAG_NAME_UNIQUE, Tag, tag_name_key, utc_now
 from service.pagination import MAX_OFFSET, Page, SortDirection
 from service.tags.schemas import TagCreate, TagPublic, TagUpdate
+from store.models import TAG_NAME_UNIQUE, Tag, tag_name_key, utc_now
+from store.outbox import record_tag_holders
 
 
 class TagSort(StrEnum):

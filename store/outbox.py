@@ -1,14 +1,17 @@
-"""Recording, inside the caller's transaction, which assets' search documents went stale."""
+"""The index outbox: recording, inside the caller's transaction, which assets' search
+documents went stale, and measuring how far the indexer is behind."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, insert, literal, select
 from sqlmodel import Session, col
 
-from service.models import IndexOutbox, MediaAssetTag, UTCDateTime, utc_now
+from store.models import IndexOutbox, MediaAssetTag, UTCDateTime, utc_now
 
 
 def record_assets(session: Session, asset_ids: Iterable[uuid.UUID]) -> None:
@@ -32,3 +35,21 @@ def record_tag_holders(session: Session, tag_id: uuid.UUID) -> None:
 def pending_up_to(session: Session) -> int | None:
     """The newest outbox id now: once no row up to it remains, this moment's writes are indexed."""
     return session.execute(select(func.max(col(IndexOutbox.id)))).scalar_one_or_none()
+
+
+def any_pending_up_to(session: Session, up_to: int) -> bool:
+    query = select(col(IndexOutbox.id)).where(col(IndexOutbox.id) <= up_to).limit(1)
+    return session.execute(query).first() is not None
+
+
+@dataclass(frozen=True)
+class Lag:
+    pending: int
+    oldest: datetime | None
+
+
+def lag(session: Session) -> Lag:
+    pending, oldest = session.execute(
+        select(func.count(), func.min(col(IndexOutbox.created_at)))
+    ).one()
+    return Lag(pending=int(pending), oldest=oldest)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from service import models  # noqa: F401  (registers the tables)
-from service.db import make_engine
+from store import models  # noqa: F401  (registers the tables)
+from store.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

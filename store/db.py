@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
-from service import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
 def make_engine(url: str) -> Engine:

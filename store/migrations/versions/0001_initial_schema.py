@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import service.models
+import store.models
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -26,7 +26,7 @@ def upgrade() -> None:
         "index_outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("asset_id", sa.Uuid(), nullable=False),
-        sa.Column("created_at", service.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sqlite_autoincrement=True,
     )
@@ -43,9 +43,9 @@ def upgrade() -> None:
         sa.Column("file_size_bytes", sa.Integer(), nullable=False),
         sa.Column("checksum_sha256", sa.String(length=64), nullable=True),
         sa.Column("uploaded_by", sa.String(length=255), nullable=False),
-        sa.Column("uploaded_at", service.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("created_at", service.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", service.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("uploaded_at", store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("media_asset", schema=None) as batch_op:
@@ -63,8 +63,8 @@ def upgrade() -> None:
         sa.Column("name_key", sa.String(length=400), nullable=False),
         sa.Column("description", sa.String(length=2000), nullable=True),
         sa.Column("color", sa.String(length=7), nullable=True),
-        sa.Column("created_at", service.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", service.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name_key", name="uq_tag_name_key"),
     )

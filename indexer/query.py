@@ -1,0 +1,122 @@
+"""The query interface: everything the API needs to ask the index, and nothing it writes.
+
+The service imports this module only; documents, engines' internals, the outbox worker
+and maintenance stay the indexer's own (the CLI and the app's lifespan start them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from indexer.engines.base import SearchEngine
+
+
+def to_micros(moment: datetime) -> int:
+    """Microseconds since the epoch: exact, sortable and the same in every engine."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class SortField(StrEnum):
+    UPLOADED_AT = "uploaded_at"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    FILE_NAME = "file_name"
+    FILE_SIZE_BYTES = "file_size_bytes"
+    FILE_TYPE = "file_type"
+
+
+class FacetName(StrEnum):
+    TAGS = "tags"
+    FILE_TYPE = "file_type"
+    UPLOADED_BY = "uploaded_by"
+    CONTENT_TYPE = "content_type"
+
+
+MAX_FACET_VALUES = 100
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A list or search request, already validated and normalised."""
+
+    skip: int = 0
+    limit: int = 100
+    text: str | None = None
+    file_name: str | None = None
+    file_types: Sequence[str] = ()
+    uploaded_by: Sequence[str] = ()
+    tag_ids: Sequence[str] = ()
+    match_all_tags: bool = True
+    uploaded_after: int | None = None
+    uploaded_before: int | None = None
+    # None means relevance (only with text) or the default `uploaded_at`.
+    sort_by: SortField | None = None
+    descending: bool = True
+    facets: Sequence[FacetName] = ()
+
+
+@dataclass
+class SearchResult:
+    ids: list[str]
+    total: int
+    facets: dict[FacetName, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def top_facet_values(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Values with a count above zero, largest count first, ties by value, at most 100."""
+    ranked = sorted(((v, c) for v, c in counts.items() if c > 0), key=lambda vc: (-vc[1], vc[0]))
+    return ranked[:MAX_FACET_VALUES]
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot be reached or refused the operation as a whole; retry later."""
+
+
+class SearchIndex(Protocol):
+    """The read side of an engine: what the API calls."""
+
+    name: str
+
+    def search(self, query: SearchQuery) -> SearchResult: ...
+
+    def ping(self) -> None:
+        """Raise EngineUnavailable when the engine cannot answer."""
+        ...
+
+    def status(self) -> dict[str, object]:
+        """Engine details for /readyz."""
+        ...
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Which engine serves the index, and where."""
+
+    kind: Literal["embedded", "meilisearch"]
+    index_dir: Path
+    meilisearch_url: str = "http://127.0.0.1:7700"
+    meilisearch_api_key: str | None = None
+    meilisearch_index: str = "media_assets"
+
+
+def open_engine(config: EngineConfig) -> SearchEngine:
+    if config.kind == "meilisearch":
+        from indexer.engines.meilisearch import MeilisearchEngine
+
+        return MeilisearchEngine(
+            url=config.meilisearch_url,
+            api_key=config.meilisearch_api_key,
+            index_uid=config.meilisearch_index,
+        )
+    from indexer.engines.embedded import EmbeddedEngine
+
+    return EmbeddedEngine(config.index_dir)
