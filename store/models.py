@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy import DateTime as SADateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -88,6 +98,16 @@ class Tag(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class TagRevision(SQLModel, table=True):
+    """One row whose number moves with every change to any tag (triggers of migration
+    0004): a process that caches the tags only compares this number to stay right."""
+
+    __tablename__ = "tag_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    revision: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class MediaAssetTag(SQLModel, table=True):

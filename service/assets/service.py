@@ -172,8 +172,9 @@ def _lock_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> None:
     """Lock, in id order, the tag rows whose asset_count this write's triggers will move.
 
     On PostgreSQL two writers that touch the same tags in different orders would
-    otherwise deadlock; taking every lock up front in one order makes them queue.
-    SQLite has a single writer and needs nothing.
+    otherwise deadlock; taking every lock up front in one order makes them queue. The
+    tag revision row (migration 0004) is always locked after them, by the triggers, so
+    it keeps the same order. SQLite has a single writer and needs nothing.
     """
     ids = sorted(set(tag_ids))
     if ids and session.get_bind().dialect.name == "postgresql":
@@ -399,6 +400,9 @@ def remove_tags(
 def delete_asset(session: Session, storage: Storage, *, asset_id: uuid.UUID) -> None:
     asset = get_asset(session, asset_id)
     key = asset.storage_location
+    # The cascade moves each tag's count; lock those tags in id order first, as every
+    # other writer does, so PostgreSQL never sees two writers lock them crosswise.
+    _lock_tags(session, _current_tag_ids(session, asset_id))
     session.delete(asset)
     record_assets(session, [asset_id])
     try:
