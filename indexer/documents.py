@@ -11,12 +11,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, cast, func, select, true
 from sqlmodel import Session, col
 
-from indexer.query import to_micros
+from indexer.query import list_item, to_micros
 from store.models import MediaAsset, MediaAssetTag, Tag
 
 
 @dataclass(frozen=True)
 class SearchDocument:
+    """What the index holds of one asset: the fields it searches, filters and sorts on,
+    and `item`, the stored list item a page is served from (`indexer.query.list_item`)."""
+
     id: str
     file_name: str
     file_type: str
@@ -26,8 +29,9 @@ class SearchDocument:
     uploaded_at: int
     created_at: int
     updated_at: int
-    tag_ids: list[str]
+    tag_ids: list[str]  # in tag-name order, as the asset JSON lists its tags
     tag_names: list[str]
+    item: bytes
 
     def to_dict(self) -> dict[str, object]:
         # Spelled out rather than dataclasses.asdict, which deep-copies: the Meilisearch
@@ -44,28 +48,34 @@ class SearchDocument:
             "updated_at": self.updated_at,
             "tag_ids": self.tag_ids,
             "tag_names": self.tag_names,
+            "item": self.item.decode(),
         }
 
     def fingerprint(self) -> str:
         """A digest of every field: drift checks compare it, so any difference shows."""
-        # repr of a tuple of str, int and lists of str is exact and stable, and four
-        # times cheaper than JSON: a rebuild and a check fingerprint every asset.
-        canonical = repr(
-            (
-                self.id,
-                self.file_name,
-                self.file_type,
-                self.content_type,
-                self.uploaded_by,
-                self.file_size_bytes,
-                self.uploaded_at,
-                self.created_at,
-                self.updated_at,
-                self.tag_ids,
-                self.tag_names,
-            )
-        )
-        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        # The item holds every public field (times to the microsecond, the tag ids in
+        # order); the tag names, which the item leaves to the reader, are searched on.
+        hashed = hashlib.sha256(self.item)
+        hashed.update("\x00".join(self.tag_names).encode("utf-8", "surrogatepass"))
+        return hashed.hexdigest()[:32]
+
+
+# The asset JSON's fields but its tags, in its order (the API's MediaAssetPublic): the
+# stored list item is these columns, and a test holds the two shapes together.
+ITEM_FIELDS = (
+    "id",
+    "file_name",
+    "file_type",
+    "content_type",
+    "storage_location",
+    "file_size_bytes",
+    "checksum_sha256",
+    "uploaded_at",
+    "uploaded_by",
+    "created_at",
+    "updated_at",
+)
+_ITEM_COLUMNS = tuple(col(getattr(MediaAsset, name)) for name in ITEM_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -92,15 +102,7 @@ class DocumentLoader:
         tag_keys = func.aggregate_strings(cast(col(MediaAssetTag.tag_id), String), ",")
         query = (
             select(
-                asset_id,
-                col(MediaAsset.file_name),
-                col(MediaAsset.file_type),
-                col(MediaAsset.content_type),
-                col(MediaAsset.uploaded_by),
-                col(MediaAsset.file_size_bytes),
-                col(MediaAsset.uploaded_at),
-                col(MediaAsset.created_at),
-                col(MediaAsset.updated_at),
+                *_ITEM_COLUMNS,
                 tag_keys,
             )
             .outerjoin(MediaAssetTag, col(MediaAssetTag.media_asset_id) == asset_id)
@@ -136,19 +138,22 @@ class DocumentLoader:
                 (self._tags[key] for key in keys if key in self._tags),
                 key=lambda tag: (tag.name_key, tag.id),
             )
+            fields = dict(zip(ITEM_FIELDS, row, strict=False))
+            tag_ids = [tag.id for tag in tags]
             documents.append(
                 SearchDocument(
                     id=str(row[0]),
-                    file_name=row[1],
-                    file_type=row[2],
-                    content_type=row[3],
-                    uploaded_by=row[4],
-                    file_size_bytes=row[5],
-                    uploaded_at=to_micros(row[6]),
-                    created_at=to_micros(row[7]),
-                    updated_at=to_micros(row[8]),
-                    tag_ids=[tag.id for tag in tags],
+                    file_name=fields["file_name"],
+                    file_type=fields["file_type"],
+                    content_type=fields["content_type"],
+                    uploaded_by=fields["uploaded_by"],
+                    file_size_bytes=fields["file_size_bytes"],
+                    uploaded_at=to_micros(fields["uploaded_at"]),
+                    created_at=to_micros(fields["created_at"]),
+                    updated_at=to_micros(fields["updated_at"]),
+                    tag_ids=tag_ids,
                     tag_names=[tag.name for tag in tags],
+                    item=list_item(fields, tag_ids),
                 )
             )
         return documents

@@ -7,11 +7,13 @@ and maintenance stay the indexer's own (the CLI and the app's lifespan start the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import orjson
 
 if TYPE_CHECKING:
     from indexer.engines.base import SearchEngine
@@ -62,6 +64,28 @@ class SearchQuery:
     sort_by: SortField | None = None
     descending: bool = True
     facets: Sequence[FacetName] = ()
+    # A subset of `facets`, each counted as if its own filter were absent.
+    disjunctive_facets: Sequence[FacetName] = ()
+    # Stored list items with the hits (see `list_item`); False gives ids only.
+    with_items: bool = True
+
+    def facet_requests(self) -> list[tuple[SearchQuery, list[FacetName]]]:
+        """The queries whose counts make this query's facets: the query itself for the
+        plain facets, and for each disjunctive one the query without its own filter."""
+        plain = [name for name in self.facets if name not in self.disjunctive_facets]
+        requests = [(self, plain)] if plain else []
+        for name in self.disjunctive_facets:
+            requests.append((replace(self, **_WITHOUT_OWN_FILTER.get(name, {})), [name]))
+        return requests
+
+
+# What a facet's own filter is, for disjunctive counts; a facet without a filter of its
+# own (content_type) counts over the whole query either way.
+_WITHOUT_OWN_FILTER: dict[FacetName, dict[str, Any]] = {
+    FacetName.TAGS: {"tag_ids": ()},
+    FacetName.FILE_TYPE: {"file_types": ()},
+    FacetName.UPLOADED_BY: {"uploaded_by": ()},
+}
 
 
 @dataclass
@@ -69,6 +93,27 @@ class SearchResult:
     ids: list[str]
     total: int
     facets: dict[FacetName, list[tuple[str, int]]] = field(default_factory=dict)
+    # One stored list item per hit when the query asked for them (see `list_item`).
+    items: list[bytes] = field(default_factory=list)
+
+
+# The stored list item: the asset's JSON without its tags and without the closing brace,
+# a newline (JSON text never holds a raw one), then its tag ids in tag-name order joined
+# by commas. The reader appends the tags from its own directory of tags, whose names,
+# colours and counts change without touching the assets that carry them.
+ITEM_TAGS_SEPARATOR = b"\n"
+
+
+def list_item(public_fields: dict[str, Any], tag_ids: Sequence[str]) -> bytes:
+    """The stored list item of an asset: `public_fields` in the asset JSON's order."""
+    head = orjson.dumps(public_fields, option=orjson.OPT_UTC_Z)
+    return head[:-1] + ITEM_TAGS_SEPARATOR + ",".join(tag_ids).encode()
+
+
+def split_item(item: bytes) -> tuple[bytes, list[bytes]]:
+    """The JSON head (no closing brace) and the tag ids of a stored list item."""
+    head, _, tags = item.partition(ITEM_TAGS_SEPARATOR)
+    return head, tags.split(b",") if tags else []
 
 
 def top_facet_values(counts: dict[str, int]) -> list[tuple[str, int]]:

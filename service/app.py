@@ -18,6 +18,7 @@ from service.auth_guard import BearerAuthMiddleware
 from service.config import Settings
 from service.errors import install_error_handlers
 from service.search.routes import router as search_router
+from service.search.tag_directory import TagDirectory
 from service.storage import LocalStorage
 from service.tags.routes import router as tags_router
 from service.web.routes import install_web_ui
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.storage = LocalStorage(settings.files_dir)
         app.state.auth_secret = settings.resolved_auth_secret(create=True)
         app.state.search = open_engine(settings.engine_config)
+        app.state.tag_directory = TagDirectory(engine)
         try:
             # Meilisearch: create the index and apply and verify its settings now.
             app.state.search.ping()

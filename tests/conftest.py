@@ -28,6 +28,9 @@ READ_WRITE = "media:read media:write"
 ADMIN = "media:admin"
 
 
+pytest_plugins = ["tests.search_fixtures"]
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

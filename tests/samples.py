@@ -7,8 +7,10 @@ import struct
 import uuid
 import zipfile
 import zlib
+from datetime import UTC, datetime
 
 from indexer.documents import SearchDocument
+from indexer.query import list_item
 
 
 def png(width: int = 2, height: int = 2) -> bytes:
@@ -93,8 +95,23 @@ def search_document(
     doc_id: str | None = None, *, uploaded_by: str = "alice", file_type: str = ".pdf"
 ) -> SearchDocument:
     """A search document as the indexer would build it, for tests of the engines alone."""
+    doc_id = doc_id or str(uuid.uuid4())
+    moment = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+    fields: dict[str, object] = {
+        "id": doc_id,
+        "file_name": "rivet.pdf",
+        "file_type": file_type,
+        "content_type": "application/pdf",
+        "storage_location": None,
+        "file_size_bytes": 1,
+        "checksum_sha256": None,
+        "uploaded_at": moment,
+        "uploaded_by": uploaded_by,
+        "created_at": moment,
+        "updated_at": moment,
+    }
     return SearchDocument(
-        id=doc_id or str(uuid.uuid4()),
+        id=doc_id,
         file_name="rivet.pdf",
         file_type=file_type,
         content_type="application/pdf",
@@ -105,4 +122,5 @@ def search_document(
         updated_at=1,
         tag_ids=[],
         tag_names=[],
+        item=list_item(fields, []),
     )

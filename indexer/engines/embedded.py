@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,8 @@ def _schema() -> tantivy.Schema:
     for name in _NUMBER_SORTS.values():
         builder.add_integer_field(name, indexed=True, fast=True)
     builder.add_bytes_field("fingerprint", stored=True)
+    # The list item a page is served from, as `indexer.query.list_item` makes it.
+    builder.add_bytes_field("item", stored=True)
     for name in _TEXT_SORTS.values():
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     return builder.build()
@@ -112,6 +115,7 @@ def _to_tantivy(doc: SearchDocument) -> tantivy.Document:
         updated_at=doc.updated_at,
         file_size_bytes=doc.file_size_bytes,
         fingerprint=bytes.fromhex(doc.fingerprint()),
+        item=doc.item,
         # The text sorts: the value, then the id, so ties break by id in one field.
         sort_file_name=f"{doc.file_name.casefold()}{_KEY_SEPARATOR}{doc.id}",
         sort_file_type=f"{doc.file_type.casefold()}{_KEY_SEPARATOR}{doc.id}",
@@ -127,6 +131,7 @@ class EmbeddedEngine:
         self._lock = threading.RLock()
         self._writer: tantivy.IndexWriter | None = None
         self._pointer_stamp: tuple[int, int] | None = None
+        self._facet_cache = _FacetCache()
         self.root.mkdir(parents=True, exist_ok=True)
         self._index = self._open_current()
 
@@ -278,9 +283,10 @@ class EmbeddedEngine:
     def _searcher(self) -> tantivy.Searcher:
         self._follow_swaps()
         index = self._current_index()
-        if self._writer is None:
-            # Another process may be the writer: pick up its latest commit before reading.
-            index.reload()
+        # Another process may be the writer: pick up its latest commit before reading.
+        # In the writer's own process too, so a searcher is never older than the
+        # generation read before it (see `_generation`); a reload with nothing new is cheap.
+        index.reload()
         return index.searcher()
 
     def _word_query(self, field: str, word: str, *, last: bool) -> tantivy.Query:
@@ -337,16 +343,17 @@ class EmbeddedEngine:
         return tantivy.Query.boolean_query(clauses)
 
     def search(self, query: SearchQuery) -> SearchResult:
+        generation = self._generation()
         searcher = self._searcher()
         tantivy_query = self.build_query(query)
         sort = query.sort_by or SortField.UPLOADED_AT
-        if query.skip >= searcher.num_docs:
+        if query.limit == 0 or query.skip >= searcher.num_docs:
             # Tantivy reserves room for offset + limit hits up front: an offset past the
             # last document must not reach it, or a huge `skip` would exhaust memory.
-            ids, total = [], _count(searcher, tantivy_query)
+            addresses, total = [], _count(searcher, tantivy_query)
         elif query.sort_by is None and query.text is not None:
             found = searcher.search(tantivy_query, limit=query.limit, count=True, offset=query.skip)
-            ids, total = _ids(searcher, [address for _, address in found.hits]), _total(found)
+            addresses, total = [address for _, address in found.hits], _total(found)
         elif sort in _TEXT_SORTS:
             found = searcher.search(
                 tantivy_query,
@@ -356,20 +363,41 @@ class EmbeddedEngine:
                 offset=query.skip,
                 order=tantivy.Order.Desc if query.descending else tantivy.Order.Asc,
             )
-            ids = [key.rsplit(_KEY_SEPARATOR, 1)[1] for key, _ in found.hits]
-            total = _total(found)
+            addresses, total = [address for _, address in found.hits], _total(found)
         else:
-            ids, total = _NumberSortedPage(
+            addresses, total = _NumberSortedPage(
                 self.schema, searcher, tantivy_query, _NUMBER_SORTS[sort], query
-            ).ids_and_total()
-        result = SearchResult(ids=ids, total=total)
-        if query.facets:
-            result.facets = self._facets(searcher, tantivy_query, query.facets)
+            ).addresses_and_total()
+        if query.with_items:
+            items = [searcher.doc(address)["item"][0] for address in addresses]
+            result = SearchResult(ids=[], total=total, items=items)
+        else:
+            result = SearchResult(ids=_ids(searcher, addresses), total=total)
+        for facet_query, names in query.facet_requests():
+            result.facets.update(self._facets(generation, searcher, facet_query, names))
         return result
 
+    def _generation(self) -> tuple[object, ...]:
+        """Changes with every commit to the index in use: Tantivy replaces meta.json on
+        each one, and a swap replaces CURRENT. Read before the searcher is taken, so a
+        result computed later is never filed under an older generation than its own."""
+        meta = os.stat(self.current_dir() / "meta.json")
+        return (self._pointer_stamp, meta.st_ino, meta.st_mtime_ns, meta.st_size)
+
     def _facets(
-        self, searcher: tantivy.Searcher, query: tantivy.Query, names: Sequence[FacetName]
+        self,
+        generation: tuple[object, ...],
+        searcher: tantivy.Searcher,
+        query: SearchQuery,
+        names: Sequence[FacetName],
     ) -> dict[FacetName, list[tuple[str, int]]]:
+        """Facet counts, computed once per index generation and query: counting the
+        values of a million documents costs ~100 ms, and the landing page asks for the
+        same counts until the next commit changes them."""
+        key = (generation, _filter_key(query), tuple(names))
+        cached = self._facet_cache.get(key)
+        if cached is not None:
+            return cached
         request: dict[str, Any] = {
             name.value: {
                 "terms": {
@@ -380,13 +408,15 @@ class EmbeddedEngine:
             }
             for name in names
         }
-        answer = searcher.aggregate(query, request)
-        return {
+        answer = searcher.aggregate(self.build_query(query), request)
+        counts = {
             name: top_facet_values(
                 {b["key"]: int(b["doc_count"]) for b in answer[name.value]["buckets"]}
             )
             for name in names
         }
+        self._facet_cache.put(key, counts)
+        return counts
 
     def fingerprints(self) -> dict[str, str]:
         searcher = self._searcher()
@@ -417,6 +447,43 @@ class EmbeddedEngine:
             self._writer = None
 
 
+def _filter_key(query: SearchQuery) -> tuple[object, ...]:
+    """Everything that decides which documents match (not the page, sort or facets)."""
+    return (
+        query.text,
+        query.file_name,
+        tuple(query.file_types),
+        tuple(query.uploaded_by),
+        tuple(query.tag_ids),
+        query.match_all_tags,
+        query.uploaded_after,
+        query.uploaded_before,
+    )
+
+
+class _FacetCache:
+    """The most recently used facet counts, shared by the threads of one process."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._entries: OrderedDict[object, dict[FacetName, list[tuple[str, int]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: object) -> dict[FacetName, list[tuple[str, int]]] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: object, counts: dict[FacetName, list[tuple[str, int]]]) -> None:
+        with self._lock:
+            self._entries[key] = counts
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
 def _total(found: tantivy.SearchResult) -> int:
     # `count` is set because count=True; the type stub does not declare it.
     total: int = getattr(found, "count", 0) or 0
@@ -437,6 +504,10 @@ def _id_keys(
 
 def _ids(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[str]:
     return [_id_from_halves(high, low) for high, low in _id_keys(searcher, addresses)]
+
+
+def _value_and_id(entry: tuple[int, tuple[int, int], tantivy.DocAddress]) -> tuple[int, int, int]:
+    return entry[0], *entry[1]
 
 
 class _NumberSortedPage:
@@ -465,7 +536,7 @@ class _NumberSortedPage:
         self.descending = request.descending
         self.order = tantivy.Order.Desc if request.descending else tantivy.Order.Asc
 
-    def ids_and_total(self) -> tuple[list[str], int]:
+    def addresses_and_total(self) -> tuple[list[tantivy.DocAddress], int]:
         # One hit either side of the page shows whether a run of ties crosses its edges.
         start = max(self.skip - 1, 0)
         found = self.searcher.search(
@@ -476,9 +547,10 @@ class _NumberSortedPage:
             offset=start,
             order=self.order,
         )
+        addresses = [address for _, address in found.hits]
         values = [int(value) for value, _ in found.hits]
-        keys = _id_keys(self.searcher, [address for _, address in found.hits])
-        entries = list(zip(values, keys, strict=True))
+        keys = _id_keys(self.searcher, addresses)
+        entries = list(zip(values, keys, addresses, strict=True))
         first = self.skip - start
         page = entries[first : first + self.limit]
         if not page:
@@ -488,15 +560,17 @@ class _NumberSortedPage:
         crosses_start = before is not None and before[0] == page[0][0]
         crosses_end = after is not None and after[0] == page[-1][0]
         if not crosses_start and not crosses_end:
-            ordered = sorted(page, reverse=self.descending)
-            return [_id_from_halves(*key) for _, key in ordered], _total(found)
+            ordered = sorted(page, key=_value_and_id, reverse=self.descending)
+            return [address for _, _, address in ordered], _total(found)
         edges = dict.fromkeys((page[0][0], page[-1][0]))
-        inside = sorted((e for e in page if e[0] not in edges), reverse=self.descending)
+        inside = sorted(
+            (e for e in page if e[0] not in edges), key=_value_and_id, reverse=self.descending
+        )
         head = self._run_on_page(page[0][0])
         if len(edges) == 1:
             return head, _total(found)
         tail = self._run_on_page(page[-1][0])
-        return head + [_id_from_halves(*key) for _, key in inside] + tail, _total(found)
+        return head + [address for _, _, address in inside] + tail, _total(found)
 
     def _with(self, extra: tantivy.Query) -> tantivy.Query:
         return tantivy.Query.boolean_query(
@@ -521,8 +595,8 @@ class _NumberSortedPage:
             include_upper=equal or upper is None,
         )
 
-    def _run_on_page(self, value: int) -> list[str]:
-        """The ids of the documents worth `value` that fall on this page, in id order."""
+    def _run_on_page(self, value: int) -> list[tantivy.DocAddress]:
+        """The documents worth `value` that fall on this page, in id order."""
         ahead = _count(self.searcher, self._with(self._range(value, equal=False)))
         run = self._with(self._range(value, equal=True))
         size = _count(self.searcher, run)
@@ -541,4 +615,4 @@ class _NumberSortedPage:
             offset=begin,
             order=self.order,
         )
-        return _ids(self.searcher, [address for _, address in found.hits])
+        return [address for _, address in found.hits]

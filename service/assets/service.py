@@ -98,23 +98,6 @@ def _public_tags_by_asset(
     return grouped
 
 
-def public_assets(session: Session, asset_ids: Sequence[uuid.UUID]) -> list[MediaAssetPublic]:
-    """Asset JSON for each id, in the given order, in two queries; an id that names no
-    asset (deleted a moment ago) is left out."""
-    if not asset_ids:
-        return []
-    rows = session.execute(select(*_ASSET_COLUMNS).where(col(MediaAsset.id).in_(asset_ids))).all()
-    by_id = {row.id: row for row in rows}
-    tags = _public_tags_by_asset(session, list(by_id))
-    return [
-        MediaAssetPublic.model_construct(
-            **dict(zip(_ASSET_FIELDS, by_id[asset_id], strict=True)), tags=tags[asset_id]
-        )
-        for asset_id in asset_ids
-        if asset_id in by_id
-    ]
-
-
 def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[MediaAssetPublic]:
     """Asset JSON for loaded assets, with their tags sorted by name."""
     tags = _public_tags_by_asset(session, [asset.id for asset in assets])

@@ -13,9 +13,18 @@ from indexer.query import SearchIndex, SearchQuery, SortField, to_micros
 from service.config import normalize_file_type
 from service.deps import Reader, SessionDep
 from service.errors import error_responses
-from service.pagination import MAX_OFFSET, Limit, Skip, SortDirection
+from service.pagination import MAX_OFFSET, MAX_PAGE_SIZE, Limit, Skip, SortDirection
 from service.search import service
-from service.search.schemas import AssetPage, FacetsParam, IdPage, as_utc, parse_facets
+from service.search.schemas import (
+    AssetPage,
+    DisjunctiveFacetsParam,
+    FacetsParam,
+    IdPage,
+    as_utc,
+    parse_disjunctive_facets,
+    parse_facets,
+)
+from service.search.tag_directory import TagDirectory
 from service.tags.service import TagMatch
 
 router = APIRouter(tags=["search"], responses=error_responses(401, 403))
@@ -24,6 +33,11 @@ router = APIRouter(tags=["search"], responses=error_responses(401, 403))
 def _engine(request: Request) -> SearchIndex:
     engine: SearchIndex = request.app.state.search
     return engine
+
+
+def _tags(request: Request) -> TagDirectory:
+    directory: TagDirectory = request.app.state.tag_directory
+    return directory
 
 
 def _micros(moment: datetime | None, parameter: str) -> int | None:
@@ -39,10 +53,11 @@ def _text(value: str | None) -> str | None:
 @router.get("/api/media-assets", response_model=AssetPage)
 def list_assets(
     request: Request,
-    session: SessionDep,
     _caller: Reader,
     skip: Skip = 0,
-    limit: Limit = 100,
+    limit: Annotated[
+        int, Query(ge=0, le=MAX_PAGE_SIZE, description="Page size, 0 (totals and facets) to 1000.")
+    ] = 100,
     sort_by: Annotated[
         SortField | None, Query(description="Default uploaded_at; relevance with search.")
     ] = None,
@@ -56,8 +71,10 @@ def list_assets(
     uploaded_after: datetime | None = None,
     uploaded_before: datetime | None = None,
     facets: FacetsParam = None,
+    disjunctive_facets: DisjunctiveFacetsParam = None,
 ) -> Response:
     """List, filter, search and facet assets, from the search index."""
+    facet_names = parse_facets(facets)
     query = SearchQuery(
         skip=min(skip, MAX_OFFSET),
         limit=limit,
@@ -71,12 +88,10 @@ def list_assets(
         uploaded_before=_micros(uploaded_before, "uploaded_before"),
         sort_by=sort_by,
         descending=sort_dir is SortDirection.DESC,
-        facets=parse_facets(facets),
+        facets=facet_names,
+        disjunctive_facets=parse_disjunctive_facets(disjunctive_facets, facet_names),
     )
-    page = service.search_assets(session, _engine(request), query)
-    page.skip = skip
-    # `facets` appears only when asked for, while null fields of assets stay in place.
-    body = page.model_dump_json(exclude={"facets"} if page.facets is None else set())
+    body = service.asset_page(_engine(request), _tags(request), query, skip=skip)
     return Response(body, media_type="application/json")
 
 

@@ -46,9 +46,22 @@ FacetsParam = Annotated[
     list[str] | None,
     Query(description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type."),
 ]
+DisjunctiveFacetsParam = Annotated[
+    list[str] | None,
+    Query(
+        description="Repeated or comma-separated, a subset of `facets`: each counted as if "
+        "its own filter were absent (the counts an any-of panel shows)."
+    ),
+]
 
 
-def parse_facets(values: list[str] | None) -> list[FacetName]:
+def _invalid(parameter: str, message: str, value: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "enum", "loc": ("query", parameter), "msg": message, "input": value}]
+    )
+
+
+def parse_facets(values: list[str] | None, *, parameter: str = "facets") -> list[FacetName]:
     """Facet names from repeated or comma-separated values; 422 for an unknown one."""
     names: list[FacetName] = []
     for value in values or []:
@@ -56,18 +69,22 @@ def parse_facets(values: list[str] | None) -> list[FacetName]:
             piece = piece.strip()
             if piece not in FacetName._value2member_map_:
                 allowed = ", ".join(f.value for f in FacetName)
-                raise RequestValidationError(
-                    [
-                        {
-                            "type": "enum",
-                            "loc": ("query", "facets"),
-                            "msg": f"Input should be one of: {allowed}",
-                            "input": piece,
-                        }
-                    ]
-                )
+                raise _invalid(parameter, f"Input should be one of: {allowed}", piece)
             if FacetName(piece) not in names:
                 names.append(FacetName(piece))
+    return names
+
+
+def parse_disjunctive_facets(values: list[str] | None, facets: list[FacetName]) -> list[FacetName]:
+    """Disjunctive facet names; 422 for one that `facets` does not also ask for."""
+    names = parse_facets(values, parameter="disjunctive_facets")
+    for name in names:
+        if name not in facets:
+            raise _invalid(
+                "disjunctive_facets",
+                f"{name.value} must also be asked for in `facets`",
+                name.value,
+            )
     return names
 
 

@@ -73,15 +73,15 @@ function writeAddress() {
 const startOfDay = (day) => new Date(`${day}T00:00:00`).toISOString();
 const endOfDay = (day) => new Date(`${day}T23:59:59.999`).toISOString();
 
-function filters(except = null) {
+function filters() {
   const query = {};
   if (state.search.trim()) query.search = state.search.trim();
-  if (except !== "tags" && state.tagIds.length) {
+  if (state.tagIds.length) {
     query.tag_ids = state.tagIds;
     if (state.tagMatch === "any") query.tag_match = "any";
   }
-  if (except !== "file_type") query.file_type = state.fileTypes;
-  if (except !== "uploaded_by") query.uploaded_by = state.uploaders;
+  query.file_type = state.fileTypes;
+  query.uploaded_by = state.uploaders;
   if (state.after) query.uploaded_after = startOfDay(state.after);
   if (state.before) query.uploaded_before = endOfDay(state.before);
   return query;
@@ -103,27 +103,18 @@ function countsApart(facet) {
   return state[facet.stateKey].length > 0;
 }
 
+// One request per view: the any-of panels are asked as disjunctive facets, which the
+// server counts without their own filter in the same request.
 async function fetchResults(signal) {
-  const apart = FACETS.filter(countsApart);
-  const together = FACETS.filter((facet) => !apart.includes(facet));
-  const main = api.get("/api/media-assets", {
+  const page = await api.get("/api/media-assets", {
     ...filters(),
     ...sortQuery(),
     skip: state.page * state.limit,
     limit: state.limit,
-    facets: together.map((facet) => facet.key).join(","),
+    facets: FACETS.map((facet) => facet.key).join(","),
+    disjunctive_facets: FACETS.filter(countsApart).map((facet) => facet.key).join(","),
   }, signal);
-  const separate = apart.map((facet) => api.get("/api/media-assets", {
-    ...filters(facet.key),
-    limit: 1,
-    facets: facet.key,
-  }, signal));
-  const [page, ...others] = await Promise.all([main, ...separate]);
-  const facets = { ...(page.facets || {}) };
-  apart.forEach((facet, index) => {
-    facets[facet.key] = others[index].facets[facet.key];
-  });
-  return { page, facets };
+  return { page, facets: page.facets || {} };
 }
 
 // ---- rendering ----------------------------------------------------------------------
