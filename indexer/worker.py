@@ -12,6 +12,7 @@ from sqlmodel import Session
 from indexer import outbox
 from indexer.documents import load_documents
 from indexer.engines.base import SearchEngine
+from indexer.query import EngineUnavailable
 from store.outbox import any_pending_up_to, lag
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,13 @@ class IndexerWorker:
 
         An index an older version wrote in another format is rebuilt first, here, before
         anything is served from it: searches answer 503 until the rebuild swaps in."""
-        if self._engine.needs_rebuild():
+        try:
+            stale = self._engine.needs_rebuild()
+        except EngineUnavailable as exc:
+            # A server that is down now is checked again at the next start.
+            log.warning("could not check the %s index's shape: %s", self._engine.name, exc)
+            stale = False
+        if stale:
             from indexer.maintenance import reindex
 
             log.warning("rebuilding the %s index from the database", self._engine.name)

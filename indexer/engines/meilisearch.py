@@ -78,8 +78,14 @@ def exact_key(value: str) -> str:
     return value.encode().hex()
 
 
+# Bumped whenever the documents change shape: an index holding another shape is rebuilt
+# by the indexer at start (`needs_rebuild`), and answers 503 until then.
+DOCUMENT_SHAPE = 2
+
+
 def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
     body = doc.to_dict()
+    body["shape"] = DOCUMENT_SHAPE
     body["fingerprint"] = doc.fingerprint()
     body["file_name_sort"] = exact_key(doc.file_name.casefold())
     body["uploaded_by_key"] = exact_key(doc.uploaded_by)
@@ -174,8 +180,16 @@ class MeilisearchEngine:
         return rejected
 
     def needs_rebuild(self) -> bool:
-        """Never: settings are applied and verified at start-up, documents keep their shape."""
-        return False
+        """Whether the index holds documents of another shape (an older version of the
+        service wrote them); settings are applied and verified at start-up anyway."""
+        self._ensure_ready()
+        try:
+            found = self.client.index(self.index_uid).get_documents(
+                {"limit": 1, "fields": ["shape"]}
+            )
+        except MeilisearchError as exc:
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+        return any(dict(doc).get("shape") != DOCUMENT_SHAPE for doc in found.results)
 
     def open_for_writing(self) -> None:
         """Nothing to take: several indexers may share a Meilisearch index (the outbox
@@ -263,7 +277,14 @@ class MeilisearchEngine:
         hits = results[0]["hits"]
         result = SearchResult(ids=[], total=total)
         if query.with_items:
-            result.items = [hit["item"].encode() for hit in hits]
+            try:
+                result.items = [hit["item"].encode() for hit in hits]
+            except KeyError as exc:
+                raise EngineUnavailable(
+                    "The Meilisearch index holds documents of an older version of the service "
+                    "and is being rebuilt from the database (`media-assets reindex` does it "
+                    "by hand)."
+                ) from exc
         else:
             result.ids = [hit["id"] for hit in hits]
         for (_, names), answer in zip(facet_requests, facet_answers, strict=True):
