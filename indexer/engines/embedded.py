@@ -347,27 +347,37 @@ class EmbeddedEngine:
         searcher = self._searcher()
         tantivy_query = self.build_query(query)
         sort = query.sort_by or SortField.UPLOADED_AT
+        # Matching everything, the total is the number of documents: counting a million
+        # hits one by one would cost more than finding the page.
+        counting = _filter_key(query) != _EVERYTHING
+        found: tantivy.SearchResult | None = None
         if query.limit == 0 or query.skip >= searcher.num_docs:
             # Tantivy reserves room for offset + limit hits up front: an offset past the
             # last document must not reach it, or a huge `skip` would exhaust memory.
-            addresses, total = [], _count(searcher, tantivy_query)
+            addresses: list[tantivy.DocAddress] = []
         elif query.sort_by is None and query.text is not None:
-            found = searcher.search(tantivy_query, limit=query.limit, count=True, offset=query.skip)
-            addresses, total = [address for _, address in found.hits], _total(found)
+            found = searcher.search(
+                tantivy_query, limit=query.limit, count=counting, offset=query.skip
+            )
+            addresses = [address for _, address in found.hits]
         elif sort in _TEXT_SORTS:
             found = searcher.search(
                 tantivy_query,
                 limit=query.limit,
-                count=True,
+                count=counting,
                 order_by_field=_TEXT_SORTS[sort],
                 offset=query.skip,
                 order=tantivy.Order.Desc if query.descending else tantivy.Order.Asc,
             )
-            addresses, total = [address for _, address in found.hits], _total(found)
+            addresses = [address for _, address in found.hits]
         else:
-            addresses, total = _NumberSortedPage(
-                self.schema, searcher, tantivy_query, _NUMBER_SORTS[sort], query
-            ).addresses_and_total()
+            addresses, found = _NumberSortedPage(
+                self.schema, searcher, tantivy_query, _NUMBER_SORTS[sort], query, counting
+            ).addresses()
+        if not counting:
+            total = searcher.num_docs
+        else:
+            total = _total(found) if found is not None else _count(searcher, tantivy_query)
         if query.with_items:
             items = [searcher.doc(address)["item"][0] for address in addresses]
             result = SearchResult(ids=[], total=total, items=items)
@@ -461,6 +471,9 @@ def _filter_key(query: SearchQuery) -> tuple[object, ...]:
     )
 
 
+_EVERYTHING = _filter_key(SearchQuery())
+
+
 class _FacetCache:
     """The most recently used facet counts, shared by the threads of one process."""
 
@@ -526,7 +539,9 @@ class _NumberSortedPage:
         query: tantivy.Query,
         field: str,
         request: SearchQuery,
+        counting: bool,
     ) -> None:
+        self.counting = counting
         self.schema = schema
         self.searcher = searcher
         self.query = query
@@ -536,13 +551,14 @@ class _NumberSortedPage:
         self.descending = request.descending
         self.order = tantivy.Order.Desc if request.descending else tantivy.Order.Asc
 
-    def addresses_and_total(self) -> tuple[list[tantivy.DocAddress], int]:
+    def addresses(self) -> tuple[list[tantivy.DocAddress], tantivy.SearchResult]:
+        """The page, and the search that found it (its count, when counting)."""
         # One hit either side of the page shows whether a run of ties crosses its edges.
         start = max(self.skip - 1, 0)
         found = self.searcher.search(
             self.query,
             limit=self.limit + 1 + (self.skip - start),
-            count=True,
+            count=self.counting,
             order_by_field=self.field,
             offset=start,
             order=self.order,
@@ -554,23 +570,23 @@ class _NumberSortedPage:
         first = self.skip - start
         page = entries[first : first + self.limit]
         if not page:
-            return [], _total(found)
+            return [], found
         before = entries[0] if first else None
         after = entries[first + self.limit] if len(entries) > first + self.limit else None
         crosses_start = before is not None and before[0] == page[0][0]
         crosses_end = after is not None and after[0] == page[-1][0]
         if not crosses_start and not crosses_end:
             ordered = sorted(page, key=_value_and_id, reverse=self.descending)
-            return [address for _, _, address in ordered], _total(found)
+            return [address for _, _, address in ordered], found
         edges = dict.fromkeys((page[0][0], page[-1][0]))
         inside = sorted(
             (e for e in page if e[0] not in edges), key=_value_and_id, reverse=self.descending
         )
         head = self._run_on_page(page[0][0])
         if len(edges) == 1:
-            return head, _total(found)
+            return head, found
         tail = self._run_on_page(page[-1][0])
-        return head + [address for _, _, address in inside] + tail, _total(found)
+        return head + [address for _, _, address in inside] + tail, found
 
     def _with(self, extra: tantivy.Query) -> tantivy.Query:
         return tantivy.Query.boolean_query(
