@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--fresh", action="store_true", help="regenerate an existing library")
     parser.add_argument("--requests", type=int, default=300, help="HTTP requests per query")
-    parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP clients")
+    parser.add_argument("--clients", type=int, default=1, help="concurrent keep-alive HTTP clients")
     parser.add_argument(
         "--workers",
         type=int,
@@ -130,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"reindex: {results['reindex'][0]}")
 
     service = Service(
-        settings.data_dir, {"MEDIA_SEARCH_ENGINE": "embedded"}, work_dir.resolve() / "service.log"
+        settings.data_dir,
+        {"MEDIA_SEARCH_ENGINE": "embedded"},
+        work_dir.resolve() / "service.log",
+        workers=args.workers,
     )
     try:
         for query in build_queries(library):
@@ -152,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
                 entry["speedup"] = round(sql.p50_ms / http.p50_ms, 1)
             results["queries"].append(entry)
             print(f"{query.name}: {json.dumps(entry)}", flush=True)
+        # What ran, counted from /proc once every query has been answered.
+        results["shape"] = {
+            **service.shape().as_dict(),
+            "clients": args.clients,
+            "engine": "embedded",
+            "assets": counted,
+        }
         if args.write_seconds > 0:
             latency, pending = measure_commit_to_searchable(
                 service,

@@ -125,7 +125,9 @@ def print_tables(results: dict[str, Any], targets: list[Target]) -> None:
 def markdown_tables(results: dict[str, Any], targets: list[Target]) -> str:
     lines = [
         f"Library: {results['assets']:,} assets on {results['database']}, "
-        f"{results['workers']} API processes and an indexer process, "
+        f"`serve --workers {results['workers']}` measured as "
+        f"{results['shape']['api_processes']} API and "
+        f"{results['shape']['indexer_processes']} indexer processes, "
         f"{results['clients']} concurrent HTTP clients, {results['requests']} requests "
         f"a query, {results['page']} results a page, SQL way {results['sql_runs']} runs a query.",
         "",

@@ -31,6 +31,8 @@ def test_a_small_benchmark_runs_and_agrees_with_the_sql_way(tmp_path: Path) -> N
             "1",
             "--upload-mb",
             "2",
+            "--workers",
+            "2",
             "--engines",
             "embedded",
             "--markdown",
@@ -45,6 +47,9 @@ def test_a_small_benchmark_runs_and_agrees_with_the_sql_way(tmp_path: Path) -> N
     assert finished.returncode == 0, finished.stderr[-3000:]
     summary = json.loads(finished.stdout.strip().splitlines()[-1])
     assert summary["assets"] == 400
+    # The shape is counted from /proc: two API processes and one indexer process.
+    assert summary["shape"]["api_processes"] == 2
+    assert summary["shape"]["indexer_processes"] == 1
     assert len(summary["queries"]) == 16
     for query in summary["queries"]:
         assert query["http"]["count"] == 8
