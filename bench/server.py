@@ -18,6 +18,8 @@ from urllib.parse import urlencode, urlsplit
 from bench.meilisearch_server import free_port
 from service.auth import issue_token
 
+Request = tuple[str, str, bytes | None]  # method, target, encoded JSON body or None
+
 BENCH_SECRET = "benchmark-secret-that-is-long-enough-for-hs256"  # noqa: S105
 
 
