@@ -1,10 +1,15 @@
-"""`scripts/bench`: index-backed list and search against the SQL way, side by side.
+"""`scripts/bench`: the service's list and search against Meilisearch's own time, the HTTP
+floor and the SQL way, on the same documents, in one run.
 
-Builds (or reuses) a synthetic library, measures a full reindex on each engine that is
-available, starts the real service on the embedded engine, drives it over HTTP with
-concurrent clients, answers the same queries the SQL way on the same database, then
-measures commit-to-searchable under a steady write load and one large upload. Prints
-tables, and the summary last as one JSON line.
+Builds (or reuses) a synthetic library and measures a full reindex on the embedded
+engine. With a Meilisearch (a URL or a binary on PATH), loads the same documents into an
+index of its own, timing its load rate, and reindexes the service into another index.
+Then, for each engine in --engines, starts the real service (`serve --workers N`), counts
+its processes, and times each query through it, the floor (`GET /healthz`) and the same
+query sent to Meilisearch directly; the SQL way answers each query on the same database.
+Last, on the last run (the embedded one when it runs), commit-to-searchable under a
+steady write load and one large upload. Prints tables, and the summary last as one JSON
+line.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import shlex
 import shutil
 import sys
 import time
+import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,8 +36,16 @@ from bench.ingest import (
     meilisearch_settings,
 )
 from bench.library import Library, generate
-from bench.load import http_total, run_http, run_sql
-from bench.queries import PAGE, build_queries
+from bench.load import http_total, run_floor, run_http, run_meilisearch, run_sql
+from bench.meilisearch_direct import (
+    DirectIndex,
+    Meilisearch,
+    build_documents,
+    check_settings,
+    load,
+)
+from bench.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
+from bench.queries import PAGE, BenchQuery, build_queries
 from bench.report import judge, machine, markdown_tables, print_tables, summary_line
 from bench.server import Service
 from service.config import Settings
@@ -39,6 +54,7 @@ from store.migrate import upgrade
 from store.models import MediaAsset
 
 LIBRARY_FILE = "library.json"
+ENGINES = {"embedded", "meilisearch"}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -52,21 +68,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--fresh", action="store_true", help="regenerate an existing library")
     parser.add_argument("--requests", type=int, default=300, help="HTTP requests per query")
-    parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP clients")
+    parser.add_argument("--clients", type=int, default=1, help="concurrent keep-alive HTTP clients")
     parser.add_argument(
         "--workers",
         type=int,
         default=2,
         help="API processes (`serve --workers`; the indexer runs beside them)",
     )
-    parser.add_argument("--sql-runs", type=int, default=3, help="SQL-way runs per query")
+    parser.add_argument(
+        "--sql-runs", type=int, default=3, help="SQL-way runs per query (0: no SQL way)"
+    )
     parser.add_argument("--write-rate", type=float, default=50.0, help="writes a second")
     parser.add_argument("--write-seconds", type=float, default=20.0)
     parser.add_argument("--upload-mb", type=float, default=100.0)
     parser.add_argument(
         "--engines",
         default="embedded,meilisearch",
-        help="engines whose full reindex is measured, when available",
+        help="engines the service runs on, one query run each, with a full reindex into "
+        "each (meilisearch: when one is available)",
+    )
+    parser.add_argument(
+        "--meilisearch-baseline",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Meilisearch's own load rate and HTTP time on the same documents, when one "
+        "is available",
     )
     parser.add_argument("--markdown", type=Path, default=None, help="also write the tables here")
     return parser.parse_args(argv)
@@ -94,10 +120,56 @@ def prepare_library(settings: Settings, assets: int, fresh: bool) -> Library:
     return library
 
 
+def service_env(engine: str, meili: Settings | None) -> dict[str, str]:
+    """The MEDIA_* variables that put the service on `engine`."""
+    if engine == "embedded":
+        return {"MEDIA_SEARCH_ENGINE": "embedded"}
+    assert meili is not None
+    return {
+        "MEDIA_SEARCH_ENGINE": "meilisearch",
+        "MEDIA_MEILISEARCH_URL": meili.meilisearch_url,
+        "MEDIA_MEILISEARCH_API_KEY": meili.meilisearch_api_key or "",
+        "MEDIA_MEILISEARCH_INDEX": meili.meilisearch_index,
+    }
+
+
+def measure_query(
+    service: Service,
+    query: BenchQuery,
+    direct: DirectIndex | None,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """One row: the service, its HTTP floor and Meilisearch's own time, one after another."""
+    http = run_http(service, query, requests=args.requests, clients=args.clients)
+    floor = run_floor(service, requests=args.requests, clients=args.clients)
+    entry: dict[str, Any] = {
+        "name": query.name,
+        "tagged": query.tagged,
+        "text": query.text,
+        "facets": query.facets,
+        "http": http.as_dict(),
+        "floor": floor.as_dict(),
+        "total": http_total(service, query),
+        "meilisearch": None,
+        "ratio": None,
+    }
+    if direct is not None:
+        meili, mode = run_meilisearch(direct, query, requests=args.requests, clients=args.clients)
+        entry["meilisearch"] = meili.as_dict()
+        entry["meilisearch_mode"] = mode
+        entry["meilisearch_total"] = direct.total(query)
+        entry["ratio"] = round(http.p50_ms / meili.p50_ms, 2)
+    return entry
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    work_dir: Path = args.work_dir or Path(".bench") / str(args.assets)
-    settings = Settings(data_dir=work_dir.resolve() / "data", search_engine="embedded")
+    work_dir: Path = (args.work_dir or Path(".bench") / str(args.assets)).resolve()
+    settings = Settings(data_dir=work_dir / "data", search_engine="embedded")
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    unknown = set(engines) - ENGINES
+    if unknown or not engines:
+        raise SystemExit(f"--engines: choose among {', '.join(sorted(ENGINES))}")
     library = prepare_library(settings, args.assets, args.fresh)
     db = make_engine(settings.resolved_database_url)
     with Session(db) as session:
@@ -113,63 +185,90 @@ def main(argv: list[str] | None = None) -> int:
         "requests": args.requests,
         "sql_runs": args.sql_runs,
         "page": PAGE,
+        "engines": engines,
+        "meilisearch": None,
+        "meilisearch_load": None,
         "reindex": [],
-        "queries": [],
+        "runs": [],
     }
-    engines = {name.strip() for name in args.engines.split(",")}
+    queries = build_queries(library)
+    with ExitStack() as cleanup:
+        cleanup.callback(db.dispose)
 
-    # Ingest: a full reindex on each engine; the embedded one is then the one queried.
-    if "meilisearch" in engines:
-        with meilisearch_settings(settings, work_dir.resolve()) as meili:
-            if meili is None:
-                print("Meilisearch: none found (MEDIA_TEST_MEILISEARCH_URL or a binary on PATH).")
+        # Ingest: a full reindex on the embedded engine, the one the service uses by default.
+        results["reindex"].append(measure_reindex(db, settings, counted).as_dict())
+        print(f"reindex: {results['reindex'][-1]}", flush=True)
+
+        # Meilisearch: its own load rate and an index for its own HTTP times, and a full
+        # reindex of the service into an index of the service's.
+        meili: Meilisearch | None = None
+        if args.meilisearch_baseline or "meilisearch" in engines:
+            shutil.rmtree(work_dir / "meili", ignore_errors=True)  # a binary started here
+            server = cleanup.enter_context(meilisearch_server(work_dir))
+            if server is None:
+                print(f"Meilisearch: none, so no Meilisearch figures ({HOW_TO_ENABLE}).")
             else:
-                results["reindex"].append(measure_reindex(db, meili, counted).as_dict())
-                print(f"reindex: {results['reindex'][-1]}")
-    results["reindex"].insert(0, measure_reindex(db, settings, counted).as_dict())
-    print(f"reindex: {results['reindex'][0]}")
+                meili = Meilisearch(*server)
+                cleanup.callback(meili.close)
+                results["meilisearch"] = {"version": meili.version()}
+        direct: DirectIndex | None = None
+        if meili is not None and args.meilisearch_baseline:
+            check_settings()
+            documents = build_documents(db)
+            uid = f"bench_direct_{uuid.uuid4().hex[:8]}"
+            cleanup.callback(meili.discard_index, uid)
+            results["meilisearch_load"] = load(meili, uid, documents).as_dict()
+            print(f"Meilisearch's own load: {results['meilisearch_load']}", flush=True)
+            direct = DirectIndex(meili, uid, documents.retrieve)
+            results["meilisearch"]["retrieve"] = documents.retrieve
+            del documents
+        meili_settings: Settings | None = None
+        if meili is not None and "meilisearch" in engines:
+            meili_settings = meilisearch_settings(settings, meili.url, meili.api_key)
+            cleanup.callback(meili.discard_index, meili_settings.meilisearch_index)
+            results["reindex"].append(measure_reindex(db, meili_settings, counted).as_dict())
+            print(f"reindex: {results['reindex'][-1]}", flush=True)
 
-    service = Service(
-        settings.data_dir, {"MEDIA_SEARCH_ENGINE": "embedded"}, work_dir.resolve() / "service.log"
-    )
-    try:
-        for query in build_queries(library):
-            http = run_http(service, query, requests=args.requests, clients=args.clients)
-            entry: dict[str, Any] = {
-                "name": query.name,
-                "tagged": query.tagged,
-                "text": query.text,
-                "facets": query.facets,
-                "http": http.as_dict(),
-                "total": http_total(service, query),
-                "sql": None,
-                "speedup": None,
-            }
-            if args.sql_runs > 0:
-                sql, sql_total = run_sql(db, query, runs=args.sql_runs)
-                entry["sql"] = sql.as_dict()
-                entry["sql_total"] = sql_total
-                entry["speedup"] = round(sql.p50_ms / http.p50_ms, 1)
-            results["queries"].append(entry)
-            print(f"{query.name}: {json.dumps(entry)}", flush=True)
-        if args.write_seconds > 0:
-            latency, pending = measure_commit_to_searchable(
-                service,
-                library.sample_asset_ids,
-                library.sample_file_names,
-                rate=args.write_rate,
-                seconds=args.write_seconds,
+        # Queries over HTTP, once per engine the service runs on. The embedded run goes
+        # last: its write load then changes documents no other run reads.
+        runs = [engine for engine in engines if engine != "embedded" and meili_settings]
+        runs += ["embedded"] if "embedded" in engines else []
+        if not runs:
+            raise SystemExit("No engine to run the service on.")
+        sql: dict[str, tuple[dict[str, float], int]] = {}
+        for number, engine in enumerate(runs):
+            service = Service(
+                settings.data_dir,
+                service_env(engine, meili_settings),
+                work_dir / "service.log",
+                workers=args.workers,
             )
-            results["commit_to_searchable"] = {
-                "writes_per_second": args.write_rate,
-                "latency": latency.as_dict(),
-                "pending": pending,
-            }
-        if args.upload_mb > 0:
-            results["upload"] = measure_upload(service, int(args.upload_mb * 1_000_000)).as_dict()
-    finally:
-        service.stop()
-        db.dispose()
+            try:
+                run: dict[str, Any] = {"engine": engine, "queries": []}
+                for query in queries:
+                    entry = measure_query(service, query, direct, args)
+                    if args.sql_runs > 0 and query.name not in sql:
+                        latency, sql_total = run_sql(db, query, runs=args.sql_runs)
+                        sql[query.name] = latency.as_dict(), sql_total
+                    if query.name in sql:
+                        entry["sql"], entry["sql_total"] = sql[query.name]
+                        entry["speedup"] = round(
+                            entry["sql"]["p50_ms"] / entry["http"]["p50_ms"], 1
+                        )
+                    run["queries"].append(entry)
+                    print(f"{engine}, {query.name}: {json.dumps(entry)}", flush=True)
+                # What ran, counted from /proc once every query has been answered.
+                run["shape"] = {
+                    **service.shape().as_dict(),
+                    "clients": args.clients,
+                    "engine": engine,
+                    "assets": counted,
+                }
+                results["runs"].append(run)
+                if number == len(runs) - 1:
+                    measure_writes(service, library, args, engine, results)
+            finally:
+                service.stop()
 
     targets = judge(results)
     print_tables(results, targets)
@@ -177,6 +276,33 @@ def main(argv: list[str] | None = None) -> int:
         args.markdown.write_text(markdown_tables(results, targets) + "\n")
     print(summary_line(results, targets))
     return 0
+
+
+def measure_writes(
+    service: Service,
+    library: Library,
+    args: argparse.Namespace,
+    engine: str,
+    results: dict[str, Any],
+) -> None:
+    """Commit-to-searchable under a steady write load, then one large upload."""
+    if args.write_seconds > 0:
+        latency, pending = measure_commit_to_searchable(
+            service,
+            library.sample_asset_ids,
+            library.sample_file_names,
+            rate=args.write_rate,
+            seconds=args.write_seconds,
+        )
+        results["commit_to_searchable"] = {
+            "engine": engine,
+            "writes_per_second": args.write_rate,
+            "latency": latency.as_dict(),
+            "pending": pending,
+        }
+    if args.upload_mb > 0:
+        upload = measure_upload(service, int(args.upload_mb * 1_000_000)).as_dict()
+        results["upload"] = {**upload, "engine": engine}
 
 
 if __name__ == "__main__":

@@ -10,14 +10,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
-from bench.meilisearch_server import meilisearch_server
 from bench.server import Client, Service, memory_kib, process_family, reset_peak
 from bench.stats import Latency
 from indexer.maintenance import find_drift, reindex
@@ -59,22 +57,16 @@ def measure_reindex(db: Engine, settings: Settings, assets: int) -> ReindexResul
     return ReindexResult(engine.name, assets, seconds, check_seconds)
 
 
-@contextmanager
-def meilisearch_settings(settings: Settings, work_dir: Path) -> Iterator[Settings | None]:
-    """Settings for a Meilisearch to reindex into, when one can be found or started."""
-    with meilisearch_server(work_dir) as server:
-        if server is None:
-            yield None
-            return
-        url, key = server
-        yield settings.model_copy(
-            update={
-                "search_engine": "meilisearch",
-                "meilisearch_url": url,
-                "meilisearch_api_key": key,
-                "meilisearch_index": f"bench_{uuid.uuid4().hex[:8]}",
-            }
-        )
+def meilisearch_settings(settings: Settings, url: str, api_key: str | None) -> Settings:
+    """The service's settings on a Meilisearch index of its own."""
+    return settings.model_copy(
+        update={
+            "search_engine": "meilisearch",
+            "meilisearch_url": url,
+            "meilisearch_api_key": api_key,
+            "meilisearch_index": f"bench_service_{uuid.uuid4().hex[:8]}",
+        }
+    )
 
 
 # -- commit to searchable -------------------------------------------------------------

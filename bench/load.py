@@ -6,11 +6,13 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
+from bench.meilisearch_direct import DirectIndex
 from bench.queries import BenchQuery, http_params, sql_way
-from bench.server import Service
+from bench.server import Client, Request, Service, target
 from bench.stats import Latency
 
 WARMUP_REQUESTS = 5
@@ -20,27 +22,38 @@ class QueryFailed(RuntimeError):
     pass
 
 
-def run_http(service: Service, query: BenchQuery, *, requests: int, clients: int) -> Latency:
-    """`requests` requests spread over `clients` keep-alive connections, all at once."""
-    warm = service.client()
-    for params in query.variants[:WARMUP_REQUESTS]:
-        status, _, body = warm.request("GET", "/api/media-assets", query=http_params(params))
-        if status != 200:
-            raise QueryFailed(f"{query.name}: HTTP {status}: {body[:300]!r}")
-    warm.close()
+def drive(
+    open_client: Callable[[], Client],
+    requests: Sequence[Request],
+    *,
+    count: int,
+    clients: int,
+    label: str,
+) -> Latency:
+    """`count` requests, cycling through `requests`, spread over `clients` keep-alive
+    connections all at once, each timed from sending to the last byte of the answer.
+    A few requests on a connection of their own warm up first."""
+    warm = open_client()
+    try:
+        for method, target, payload in requests[:WARMUP_REQUESTS]:
+            status, _, body = warm.send(method, target, payload)
+            if status != 200:
+                raise QueryFailed(f"{label}: HTTP {status}: {body[:300]!r}")
+    finally:
+        warm.close()
     numbers = itertools.count()
     samples: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
 
     def client_loop() -> None:
-        client = service.client()
+        client = open_client()
         mine: list[float] = []
         try:
-            while (number := next(numbers)) < requests:
-                params = http_params(query.variants[number % len(query.variants)])
+            while (number := next(numbers)) < count:
+                method, target, payload = requests[number % len(requests)]
                 started = time.perf_counter()
-                status, _, body = client.request("GET", "/api/media-assets", query=params)
+                status, _, body = client.send(method, target, payload)
                 mine.append(time.perf_counter() - started)
                 if status != 200:
                     errors.append(f"HTTP {status}: {body[:300]!r}")
@@ -57,8 +70,37 @@ def run_http(service: Service, query: BenchQuery, *, requests: int, clients: int
         thread.join()
     wall = time.perf_counter() - started
     if errors:
-        raise QueryFailed(f"{query.name}: {len(errors)} failed requests, first: {errors[0]}")
+        raise QueryFailed(f"{label}: {len(errors)} failed requests, first: {errors[0]}")
     return Latency.of(samples, wall)
+
+
+def run_http(service: Service, query: BenchQuery, *, requests: int, clients: int) -> Latency:
+    """The query's variants through `GET /api/media-assets`."""
+    planned: list[Request] = [
+        ("GET", target("/api/media-assets", http_params(params)), None) for params in query.variants
+    ]
+    return drive(service.client, planned, count=requests, clients=clients, label=query.name)
+
+
+def run_floor(service: Service, *, requests: int, clients: int) -> Latency:
+    """The HTTP floor: `GET /healthz` on the same service, the cheapest answer it gives."""
+    planned: list[Request] = [("GET", "/healthz", None)]
+    return drive(service.client, planned, count=requests, clients=clients, label="/healthz")
+
+
+def run_meilisearch(
+    direct: DirectIndex, query: BenchQuery, *, requests: int, clients: int
+) -> tuple[Latency, str]:
+    """The query's variants as Meilisearch search requests; with the pagination mode."""
+    planned, mode = direct.requests(query)
+    latency = drive(
+        direct.meili.client,
+        planned,
+        count=requests,
+        clients=clients,
+        label=f"Meilisearch: {query.name}",
+    )
+    return latency, mode
 
 
 def http_total(service: Service, query: BenchQuery) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -9,45 +10,62 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from bench.meilisearch_server import free_port
 from service.auth import issue_token
+
+Request = tuple[str, str, bytes | None]  # method, target, encoded JSON body or None
 
 BENCH_SECRET = "benchmark-secret-that-is-long-enough-for-hs256"  # noqa: S105
 
 
 class Client:
-    """One keep-alive connection, as a browser or an API client holds one."""
+    """One keep-alive connection, as a browser or an API client holds one.
 
-    def __init__(self, port: int, token: str) -> None:
-        self.port = port
-        self.headers = {"Authorization": f"Bearer {token}"}
-        self._connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    Every request says `Accept-Encoding: identity`: the service and Meilisearch are timed
+    on the same uncompressed bodies."""
+
+    def __init__(self, base_url: str, token: str | None) -> None:
+        address = urlsplit(base_url)
+        self.headers = {"Accept-Encoding": "identity"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        connection = (
+            http.client.HTTPSConnection if address.scheme == "https" else http.client.HTTPConnection
+        )
+        self._prefix = address.path.rstrip("/")
+        self._connection = connection(address.netloc, timeout=120)
+
+    def send(
+        self, method: str, target: str, payload: bytes | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request with a body already encoded (JSON), and its whole answer read."""
+        headers = dict(self.headers)
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        self._connection.request(method, self._prefix + target, body=payload, headers=headers)
+        response = self._connection.getresponse()
+        data = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
 
     def request(
         self, method: str, path: str, *, query: Any = None, body: Any = None
     ) -> tuple[int, dict[str, str], bytes]:
-        target = f"{path}?{urlencode(query, doseq=True)}" if query else path
-        headers = dict(self.headers)
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        self._connection.request(method, target, body=payload, headers=headers)
-        response = self._connection.getresponse()
-        data = response.read()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        payload = None if body is None else json.dumps(body).encode()
+        return self.send(method, target(path, query), payload)
 
     def stream(
         self, method: str, path: str, *, content_type: str, length: int, parts: Iterable[bytes]
     ) -> tuple[int, bytes]:
         """Send a body of `length` bytes piece by piece, never whole in memory."""
         connection = self._connection
-        connection.putrequest(method, path)
-        connection.putheader("Authorization", self.headers["Authorization"])
+        connection.putrequest(method, self._prefix + path, skip_accept_encoding=True)
+        for name, value in self.headers.items():
+            connection.putheader(name, value)
         connection.putheader("Content-Type", content_type)
         connection.putheader("Content-Length", str(length))
         connection.endheaders()
@@ -60,13 +78,20 @@ class Client:
         self._connection.close()
 
 
+def target(path: str, query: Any = None) -> str:
+    """The request target: the path with its query string (repeated keys for lists)."""
+    return f"{path}?{urlencode(query, doseq=True)}" if query else path
+
+
 class Service:
-    """`media-assets serve` on a free port with the given environment."""
+    """`media-assets serve --workers N` on a free port with the given environment."""
 
     def __init__(
-        self, data_dir: Path, env: dict[str, str], log_path: Path, *, workers: int = 1
+        self, data_dir: Path, env: dict[str, str], log_path: Path, *, workers: int = 2
     ) -> None:
         self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
         self.token = issue_token(
             secret=BENCH_SECRET, subject="bench", scope="media:admin", ttl_seconds=None
         )
@@ -100,7 +125,7 @@ class Service:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the service exited with code {self.process.returncode}")
             try:
-                client = Client(self.port, self.token)
+                client = self.client()
                 status, _, _ = client.request("GET", "/readyz")
                 client.close()
                 if status == 200:
@@ -111,7 +136,10 @@ class Service:
         raise RuntimeError("the service did not become ready")
 
     def client(self) -> Client:
-        return Client(self.port, self.token)
+        return Client(self.base_url, self.token)
+
+    def shape(self) -> ServiceShape:
+        return measure_shape(self.process.pid, self.port)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -121,6 +149,86 @@ class Service:
             self.process.kill()
             self.process.wait()
         self._log.close()
+
+
+# -- what runs: processes read from /proc ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceShape:
+    """The processes of a running service, counted, not taken from its arguments."""
+
+    api_processes: int  # processes that accept on the service's port and answer requests
+    indexer_processes: int  # `media-assets indexer` processes (0: a thread of the API)
+    processes: int  # all of them, with uvicorn's supervisor and multiprocessing's helper
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "api_processes": self.api_processes,
+            "indexer_processes": self.indexer_processes,
+            "processes": self.processes,
+        }
+
+
+def measure_shape(pid: int, port: int) -> ServiceShape:
+    """An API process holds the listening socket of `port` and has no child that holds it
+    too (with `--workers`, uvicorn's supervisor binds the socket and its workers inherit
+    it; alone, `serve` binds and answers in one process). The indexer is the process
+    running `service.cli indexer`."""
+    family = process_family(pid)
+    sockets = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    if not sockets:
+        raise RuntimeError(f"nothing listens on port {port}")
+    holders = {member for member in family if sockets & _open_files(member)}
+    supervisors = {member for member in holders if set(_children(member)) & holders}
+    indexers = [member for member in family if _command(member)[-2:] == ["service.cli", "indexer"]]
+    return ServiceShape(
+        api_processes=len(holders - supervisors),
+        indexer_processes=len(indexers),
+        processes=len(family),
+    )
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        path = Path(table)
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(fields[9])
+    return inodes
+
+
+def _open_files(pid: int) -> set[str]:
+    found = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):  # closed meanwhile
+                found.add(os.readlink(fd))
+    except OSError:  # the process is gone
+        return set()
+    return found
+
+
+def _command(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:  # the process or one of its threads is gone
+        pass
+    return children
 
 
 def memory_kib(pid: int, field: str) -> int:
@@ -145,7 +253,5 @@ def process_family(pid: int) -> list[int]:
     the indexer are children of the one started)."""
     family = [pid]
     for member in family:
-        for task in Path(f"/proc/{member}/task").glob("*"):
-            children = (task / "children").read_text().split()
-            family += [int(child) for child in children if int(child) not in family]
+        family += [child for child in _children(member) if child not in family]
     return family
