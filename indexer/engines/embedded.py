@@ -13,7 +13,6 @@ import shutil
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,17 @@ from typing import Any
 import tantivy
 
 from indexer.documents import SearchDocument
+from indexer.engines.embedded_pages import (
+    EVERYTHING,
+    RecentlyUsed,
+    SortThresholds,
+    count,
+    filter_key,
+    id_halves,
+    ids_of,
+    number_sorted_page,
+    total_of,
+)
 from indexer.query import (
     EngineUnavailable,
     FacetName,
@@ -57,7 +67,6 @@ _TEXT_SORTS = {
     SortField.FILE_TYPE: "sort_file_type",
 }
 _KEY_SEPARATOR = "\x00"
-_SIGN = 1 << 63  # unsigned 64-bit halves of an id, stored in signed integer fields
 
 
 def _schema() -> tantivy.Schema:
@@ -88,18 +97,9 @@ def _stamp(pointer: Path) -> tuple[int, int]:
     return status.st_ino, status.st_mtime_ns
 
 
-def _id_halves(doc_id: str) -> tuple[int, int]:
-    value = uuid.UUID(doc_id).int
-    return (value >> 64) - _SIGN, (value & ((1 << 64) - 1)) - _SIGN
-
-
-def _id_from_halves(high: int, low: int) -> str:
-    return str(uuid.UUID(int=((high + _SIGN) << 64) | (low + _SIGN)))
-
-
 def _to_tantivy(doc: SearchDocument) -> tantivy.Document:
     searchable = " ".join([doc.file_name, *doc.tag_names, doc.uploaded_by, doc.file_type])
-    high, low = _id_halves(doc.id)
+    high, low = id_halves(doc.id)
     return tantivy.Document(
         id=doc.id,
         id_high=high,
@@ -131,7 +131,8 @@ class EmbeddedEngine:
         self._lock = threading.RLock()
         self._writer: tantivy.IndexWriter | None = None
         self._pointer_stamp: tuple[int, int] | None = None
-        self._facet_cache = _FacetCache()
+        self._thresholds = SortThresholds()
+        self._facet_cache = RecentlyUsed[dict[FacetName, list[tuple[str, int]]]]()
         self.root.mkdir(parents=True, exist_ok=True)
         self._index = self._open_current()
 
@@ -349,17 +350,19 @@ class EmbeddedEngine:
         sort = query.sort_by or SortField.UPLOADED_AT
         # Matching everything, the total is the number of documents: counting a million
         # hits one by one would cost more than finding the page.
-        counting = _filter_key(query) != _EVERYTHING
-        found: tantivy.SearchResult | None = None
+        counting = filter_key(query) != EVERYTHING
+        total = searcher.num_docs
         if query.limit == 0 or query.skip >= searcher.num_docs:
             # Tantivy reserves room for offset + limit hits up front: an offset past the
             # last document must not reach it, or a huge `skip` would exhaust memory.
             addresses: list[tantivy.DocAddress] = []
+            total = count(searcher, tantivy_query) if counting else total
         elif query.sort_by is None and query.text is not None:
             found = searcher.search(
                 tantivy_query, limit=query.limit, count=counting, offset=query.skip
             )
             addresses = [address for _, address in found.hits]
+            total = total_of(found) if counting else total
         elif sort in _TEXT_SORTS:
             found = searcher.search(
                 tantivy_query,
@@ -370,19 +373,25 @@ class EmbeddedEngine:
                 order=tantivy.Order.Desc if query.descending else tantivy.Order.Asc,
             )
             addresses = [address for _, address in found.hits]
+            total = total_of(found) if counting else total
         else:
-            addresses, found = _NumberSortedPage(
-                self.schema, searcher, tantivy_query, _NUMBER_SORTS[sort], query, counting
-            ).addresses()
-        if not counting:
-            total = searcher.num_docs
-        else:
-            total = _total(found) if found is not None else _count(searcher, tantivy_query)
+            # Counted apart: the page may be found among a narrowed set of documents.
+            total = count(searcher, tantivy_query) if counting else total
+            addresses = number_sorted_page(
+                self.schema,
+                searcher,
+                tantivy_query,
+                _NUMBER_SORTS[sort],
+                query,
+                matches=total,
+                thresholds=self._thresholds,
+                generation=generation,
+            )
         if query.with_items:
             items = [searcher.doc(address)["item"][0] for address in addresses]
             result = SearchResult(ids=[], total=total, items=items)
         else:
-            result = SearchResult(ids=_ids(searcher, addresses), total=total)
+            result = SearchResult(ids=ids_of(searcher, addresses), total=total)
         for facet_query, names in query.facet_requests():
             result.facets.update(self._facets(generation, searcher, facet_query, names))
         return result
@@ -404,7 +413,7 @@ class EmbeddedEngine:
         """Facet counts, computed once per index generation and query: counting the
         values of a million documents costs ~100 ms, and the landing page asks for the
         same counts until the next commit changes them."""
-        key = (generation, _filter_key(query), tuple(names))
+        key = (generation, filter_key(query), tuple(names))
         cached = self._facet_cache.get(key)
         if cached is not None:
             return cached
@@ -455,180 +464,3 @@ class EmbeddedEngine:
     def close(self) -> None:
         with self._lock:
             self._writer = None
-
-
-def _filter_key(query: SearchQuery) -> tuple[object, ...]:
-    """Everything that decides which documents match (not the page, sort or facets)."""
-    return (
-        query.text,
-        query.file_name,
-        tuple(query.file_types),
-        tuple(query.uploaded_by),
-        tuple(query.tag_ids),
-        query.match_all_tags,
-        query.uploaded_after,
-        query.uploaded_before,
-    )
-
-
-_EVERYTHING = _filter_key(SearchQuery())
-
-
-class _FacetCache:
-    """The most recently used facet counts, shared by the threads of one process."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._entries: OrderedDict[object, dict[FacetName, list[tuple[str, int]]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: object) -> dict[FacetName, list[tuple[str, int]]] | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def put(self, key: object, counts: dict[FacetName, list[tuple[str, int]]]) -> None:
-        with self._lock:
-            self._entries[key] = counts
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-
-
-def _total(found: tantivy.SearchResult) -> int:
-    # `count` is set because count=True; the type stub does not declare it.
-    total: int = getattr(found, "count", 0) or 0
-    return total
-
-
-def _count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:
-    return _total(searcher.search(query, limit=1, count=True))
-
-
-def _id_keys(
-    searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]
-) -> list[tuple[int, int]]:
-    highs = searcher.fast_field_values("id_high", addresses)
-    lows = searcher.fast_field_values("id_low", addresses)
-    return [(int(high or 0), int(low or 0)) for high, low in zip(highs, lows, strict=True)]
-
-
-def _ids(searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[str]:
-    return [_id_from_halves(high, low) for high, low in _id_keys(searcher, addresses)]
-
-
-def _value_and_id(entry: tuple[int, tuple[int, int], tantivy.DocAddress]) -> tuple[int, int, int]:
-    return entry[0], *entry[1]
-
-
-class _NumberSortedPage:
-    """A page ordered by an integer fast field, ties broken by id in the same direction.
-
-    Tantivy orders equal values by their place in the index, not by id. Values inside
-    the page are re-sorted here; a run of equal values that crosses the page's edge is
-    located exactly (how many documents come before it, how many it holds) and the
-    page's share of it is read in id order. Only that rare case costs extra queries.
-    """
-
-    def __init__(
-        self,
-        schema: tantivy.Schema,
-        searcher: tantivy.Searcher,
-        query: tantivy.Query,
-        field: str,
-        request: SearchQuery,
-        counting: bool,
-    ) -> None:
-        self.counting = counting
-        self.schema = schema
-        self.searcher = searcher
-        self.query = query
-        self.field = field
-        self.skip = request.skip
-        self.limit = request.limit
-        self.descending = request.descending
-        self.order = tantivy.Order.Desc if request.descending else tantivy.Order.Asc
-
-    def addresses(self) -> tuple[list[tantivy.DocAddress], tantivy.SearchResult]:
-        """The page, and the search that found it (its count, when counting)."""
-        # One hit either side of the page shows whether a run of ties crosses its edges.
-        start = max(self.skip - 1, 0)
-        found = self.searcher.search(
-            self.query,
-            limit=self.limit + 1 + (self.skip - start),
-            count=self.counting,
-            order_by_field=self.field,
-            offset=start,
-            order=self.order,
-        )
-        addresses = [address for _, address in found.hits]
-        values = [int(value) for value, _ in found.hits]
-        keys = _id_keys(self.searcher, addresses)
-        entries = list(zip(values, keys, addresses, strict=True))
-        first = self.skip - start
-        page = entries[first : first + self.limit]
-        if not page:
-            return [], found
-        before = entries[0] if first else None
-        after = entries[first + self.limit] if len(entries) > first + self.limit else None
-        crosses_start = before is not None and before[0] == page[0][0]
-        crosses_end = after is not None and after[0] == page[-1][0]
-        if not crosses_start and not crosses_end:
-            ordered = sorted(page, key=_value_and_id, reverse=self.descending)
-            return [address for _, _, address in ordered], found
-        edges = dict.fromkeys((page[0][0], page[-1][0]))
-        inside = sorted(
-            (e for e in page if e[0] not in edges), key=_value_and_id, reverse=self.descending
-        )
-        head = self._run_on_page(page[0][0])
-        if len(edges) == 1:
-            return head, found
-        tail = self._run_on_page(page[-1][0])
-        return head + [address for _, _, address in inside] + tail, found
-
-    def _with(self, extra: tantivy.Query) -> tantivy.Query:
-        return tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, self.query), (tantivy.Occur.Must, extra)]
-        )
-
-    def _range(self, value: int, *, equal: bool) -> tantivy.Query:
-        if equal:
-            lower, upper = value, value
-        elif self.descending:
-            lower, upper = value, None
-        else:
-            lower, upper = None, value
-        return tantivy.Query.range_query(
-            self.schema,
-            self.field,
-            tantivy.FieldType.Integer,
-            lower_bound=lower,
-            upper_bound=upper,
-            # Strictly ahead: the bound is excluded; an unbounded side is always inclusive.
-            include_lower=equal or lower is None,
-            include_upper=equal or upper is None,
-        )
-
-    def _run_on_page(self, value: int) -> list[tantivy.DocAddress]:
-        """The documents worth `value` that fall on this page, in id order."""
-        ahead = _count(self.searcher, self._with(self._range(value, equal=False)))
-        run = self._with(self._range(value, equal=True))
-        size = _count(self.searcher, run)
-        begin = max(self.skip, ahead) - ahead
-        end = min(self.skip + self.limit, ahead + size) - ahead
-        if end <= begin:
-            return []
-        # Ordered by the high half of the id: 60 random bits of a version-4 UUID. Two ids
-        # sharing them (about one chance in 10^6 for a library of a million) would keep
-        # Tantivy's order between themselves.
-        found = self.searcher.search(
-            run,
-            limit=end - begin,
-            count=False,
-            order_by_field="id_high",
-            offset=begin,
-            order=self.order,
-        )
-        return [address for _, address in found.hits]
