@@ -22,6 +22,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy import DateTime as SADateTime
 from sqlmodel import Session, col
 
 from store.models import IndexerState, UTCDateTime, utc_now
@@ -31,8 +32,10 @@ HEARTBEAT_SECONDS = 1.0
 # process) does not declare an indexer dead.
 STALE_AFTER_SECONDS = 5.0
 # Rows of indexers that died without stopping stay visible (with their last error) for
-# this long, then the next indexer to start removes them.
+# this long, then the next indexer to start removes them; so that a crash loop does not
+# pile them up, it keeps only the newest few.
 FORGET_AFTER = timedelta(days=1)
+KEEP_DEAD = 5
 
 
 def new_indexer_id() -> str:
@@ -40,20 +43,28 @@ def new_indexer_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _now(session: Session) -> ColumnElement[datetime]:
+def _now(session: Session, *, minus: timedelta = timedelta(0)) -> ColumnElement[datetime]:
     """The database's clock on PostgreSQL, so that processes on different hosts agree on a
     heartbeat's age; a SQLite database is a file on one host, whose clock they all share."""
     if session.get_bind().dialect.name == "postgresql":
-        return type_coerce(func.statement_timestamp(), UTCDateTime())
-    return literal(utc_now(), UTCDateTime())
+        now = func.statement_timestamp(type_=SADateTime(timezone=True))
+        return type_coerce(now - minus if minus else now, UTCDateTime())
+    return literal(utc_now() - minus, UTCDateTime())
 
 
 def register(db: Engine, indexer_id: str) -> None:
     """Add this indexer's row (healthy, nothing applied yet), forgetting long-dead ones."""
     with Session(db) as session:
-        # A day against clocks that may differ by seconds: this process's clock will do.
-        forgotten = col(IndexerState.heartbeat_at) < utc_now() - FORGET_AFTER
-        session.execute(delete(IndexerState).where(forgotten))
+        heartbeat = col(IndexerState.heartbeat_at)
+        session.execute(delete(IndexerState).where(heartbeat < _now(session, minus=FORGET_AFTER)))
+        stale = _now(session, minus=timedelta(seconds=STALE_AFTER_SECONDS))
+        surplus = (
+            select(col(IndexerState.indexer_id))
+            .where(heartbeat < stale)
+            .order_by(heartbeat.desc())
+            .offset(KEEP_DEAD)
+        )
+        session.execute(delete(IndexerState).where(col(IndexerState.indexer_id).in_(surplus)))
         _insert(session, indexer_id, applied_up_to=None, last_error=None)
         session.commit()
 

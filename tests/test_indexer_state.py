@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,14 @@ from sqlalchemy import delete, insert, select
 from sqlmodel import Session, col
 
 from bench.meilisearch_server import MASTER_KEY, MeilisearchProcess, meilisearch_binary
+from indexer.engines.embedded import EmbeddedEngine
+from indexer.query import EngineUnavailable
+from indexer.worker import IndexerWorker
 from service.app import create_app
 from service.config import Settings
 from store import indexer_state
 from store.db import make_engine
-from store.models import IndexOutbox, MediaAsset, MediaAssetTag, Tag, utc_now
+from store.models import IndexerState, IndexOutbox, MediaAsset, MediaAssetTag, Tag, utc_now
 from store.outbox import any_pending, lag, record_assets, record_tag_holders, written_rows
 from tests.conftest import SettingsFactory, bearer, make_token
 from tests.deployment import Deployment, drift, serve, settings_of
@@ -154,6 +158,40 @@ def test_an_indexer_reports_itself_and_leaves_when_stopped(settings: Settings) -
     try:
         with Session(db) as session:
             assert indexer_state.read(session).indexers == []  # a clean stop removes its row
+    finally:
+        db.dispose()
+
+
+def test_a_refused_second_indexer_leaves_no_row(client: TestClient) -> None:
+    state = client.app.state  # type: ignore[attr-defined]
+    engine = EmbeddedEngine(state.settings.index_dir)
+    with pytest.raises(EngineUnavailable):
+        IndexerWorker(state.engine, engine).start()  # the app's indexer holds the index
+    engine.close()
+    with Session(state.engine) as session:
+        ids = [indexer.indexer_id for indexer in indexer_state.read(session).indexers]
+    assert ids == [state.indexer.indexer_id]
+
+
+def test_dead_indexers_are_shown_for_a_while_not_piled_up(settings: Settings) -> None:
+    db = make_engine(settings.resolved_database_url)
+    try:
+        with Session(db) as session:
+            for minutes in (1, 2, 3, 4, 5, 6, 7, 3 * 24 * 60):
+                moment = utc_now() - timedelta(minutes=minutes)
+                dead = IndexerState(
+                    indexer_id=f"dead:{minutes}", started_at=moment, heartbeat_at=moment
+                )
+                session.add(dead)
+            session.commit()
+        indexer_state.register(db, "fresh")
+        with Session(db) as session:
+            report = indexer_state.read(session)
+        assert [i.indexer_id for i in report.alive] == ["fresh"] and report.working
+        # The newest few dead ones stay visible, for a day at most.
+        assert [i.indexer_id for i in report.indexers if not i.alive] == [
+            f"dead:{minutes}" for minutes in range(1, indexer_state.KEEP_DEAD + 1)
+        ]
     finally:
         db.dispose()
 
