@@ -1,10 +1,12 @@
-"""The indexing loop: apply outbox rows to the engine in order, and let writers wait for it."""
+"""The indexing loop: apply outbox rows to the engine in order, and report its state (a
+heartbeat, how far it got, its last error) in the database for every process to read."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -13,7 +15,8 @@ from indexer import outbox
 from indexer.documents import load_documents
 from indexer.engines.base import SearchEngine
 from indexer.query import EngineUnavailable
-from store.outbox import any_pending_up_to, lag
+from store import indexer_state
+from store.outbox import lag
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +37,31 @@ class IndexerWorker:
         self._batch_size = batch_size
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._progress = threading.Condition()
         self._thread: threading.Thread | None = None
-        self.last_error: str | None = None
+        self._heartbeat: threading.Thread | None = None
         self._next_upkeep = 0.0
         self._outbox_lock: outbox.OutboxLock | None = None
+        self.indexer_id = indexer_state.new_indexer_id()
+        # Copies of what the database row says; the row is what other processes read.
+        self.last_error: str | None = None
+        self.applied_up_to: int | None = None
+        self._registered = False
+        self._report_lock = threading.Lock()
+        self._listeners: set[Callable[[], None]] = set()
+        self._listeners_lock = threading.Lock()
 
     def run_once(self) -> int:
-        """Apply one batch; return how many outbox rows it acknowledged."""
+        """Apply one batch; return how many outbox rows it acknowledged. A failure is
+        recorded as the last error (and raised); a success clears it."""
+        try:
+            applied = self._apply_batch()
+        except Exception as exc:
+            self._set_error(f"{exc.__class__.__name__}: {exc}")
+            raise
+        self._set_error(None)
+        return applied
+
+    def _apply_batch(self) -> int:
         with Session(self._db) as session:
             claimed = outbox.claim(session, limit=self._batch_size)
             if not claimed.row_ids:
@@ -54,9 +74,38 @@ class IndexerWorker:
             for rejected in self._engine.apply(upserts=upserts, deletes=deletes):
                 log.error("search engine rejected the document of asset %s; skipped", rejected)
             outbox.acknowledge(session, claimed.row_ids)
-        with self._progress:
-            self._progress.notify_all()
+        self.applied_up_to = max(self.applied_up_to or 0, *claimed.row_ids)
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
         return len(claimed.row_ids)
+
+    def _set_error(self, error: str | None) -> None:
+        if error != self.last_error:
+            self.last_error = error
+            self._report()  # at once: writers decide by it whether to wait
+
+    def _report(self) -> None:
+        """Write the heartbeat with the current progress and error. The lock orders the
+        loop's and the heartbeat thread's writes, so the last one written is the newest."""
+        with self._report_lock:
+            if not self._registered:
+                return
+            try:
+                indexer_state.report(
+                    self._db,
+                    self.indexer_id,
+                    applied_up_to=self.applied_up_to,
+                    last_error=self.last_error,
+                )
+            except Exception as exc:  # the database may be down; the next beat retries
+                log.warning("could not record the indexer's state: %s", exc)
+
+    def _beat(self) -> None:
+        # Its own thread: it beats while the loop idles, backs off or waits for the engine.
+        while not self._stop.wait(indexer_state.HEARTBEAT_SECONDS):
+            self._report()
 
     def drain(self, *, timeout: float = 120) -> None:
         """Apply every pending row now, including rows another indexer holds (waiting for
@@ -88,10 +137,8 @@ class IndexerWorker:
             self._upkeep_if_due()
             try:
                 applied = self.run_once()
-                self.last_error = None
                 backoff = 0.5
-            except Exception as exc:  # the loop must outlive any failure; it retries
-                self.last_error = f"{exc.__class__.__name__}: {exc}"
+            except Exception:  # the loop must outlive any failure; it retries
                 log.warning("indexing failed, retrying in %.1fs: %s", backoff, self.last_error)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
@@ -102,47 +149,69 @@ class IndexerWorker:
                 self._wake.clear()
 
     def start(self) -> None:
-        """Claim the index (and on SQLite the outbox) for writing, then index in a thread.
+        """Register in the database and start beating, claim the index (and on SQLite the
+        outbox) for writing, then index in a thread.
 
         An index an older version wrote in another format is rebuilt first, here, before
         anything is served from it: searches answer 503 until the rebuild swaps in."""
+        indexer_state.register(self._db, self.indexer_id)
+        self._registered = True
+        self._heartbeat = threading.Thread(target=self._beat, name="indexer-heartbeat", daemon=True)
+        self._heartbeat.start()
         try:
-            stale = self._engine.needs_rebuild()
-        except EngineUnavailable as exc:
-            # A server that is down now is checked again at the next start.
-            log.warning("could not check the %s index's shape: %s", self._engine.name, exc)
-            stale = False
-        if stale:
-            from indexer.maintenance import reindex
+            try:
+                stale = self._engine.needs_rebuild()
+            except EngineUnavailable as exc:
+                # A server that is down now is checked again at the next start.
+                log.warning("could not check the %s index's shape: %s", self._engine.name, exc)
+                stale = False
+            if stale:
+                from indexer.maintenance import reindex
 
-            log.warning("rebuilding the %s index from the database", self._engine.name)
-            reindex(self._db, self._engine, show_progress=False)
-        self._engine.open_for_writing()
-        self._outbox_lock = outbox.OutboxLock.take(self._db)
+                log.warning("rebuilding the %s index from the database", self._engine.name)
+                reindex(self._db, self._engine, show_progress=False)
+            self._engine.open_for_writing()
+            self._outbox_lock = outbox.OutboxLock.take(self._db)
+        except BaseException:
+            self.stop()  # a refused second indexer leaves no row behind
+            raise
         self._thread = threading.Thread(target=self._loop, name="indexer", daemon=True)
         self._thread.start()
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
+        """Stop indexing and beating; the row goes, so nobody waits for this indexer."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        for thread in (self._thread, self._heartbeat):
+            if thread is not None:
+                thread.join(timeout=30)
+        with self._report_lock:  # no beat still under way may write the row back
+            if self._registered:
+                self._registered = False
+                try:
+                    indexer_state.unregister(self._db, self.indexer_id)
+                except Exception as exc:  # a stale row is harmless: readers see it go quiet
+                    log.warning("could not remove the indexer's state: %s", exc)
         if self._outbox_lock is not None:
             self._outbox_lock.release()
+            self._outbox_lock = None
 
     def notify(self) -> None:
+        """Look at the outbox now rather than at the next idle poll."""
         self._wake.set()
 
-    def wait_until_applied(self, up_to: int, *, timeout: float) -> bool:
-        """Whether every outbox row up to `up_to` was applied within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        self.notify()
-        while True:
-            with Session(self._db) as session:
-                if not any_pending_up_to(session, up_to):
-                    return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self._progress:
-                self._progress.wait(min(remaining, 0.05))
+    def on_progress(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` (on the indexer's thread) after each acknowledged batch, so a
+        writer in this process need not poll; returns the function that unsubscribes."""
+        with self._listeners_lock:
+            self._listeners.add(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                self._listeners.discard(listener)
+
+        return unsubscribe

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +26,8 @@ from service.tags.routes import router as tags_router
 from service.web.routes import install_web_ui
 from service.web.sign_in import keep_tokens_out_of_access_logs
 from store.db import make_engine
+from store.indexer_state import IndexerReport
+from store.indexer_state import read as read_indexer_state
 from store.migrate import require_current_schema
 from store.models import utc_now
 from store.outbox import lag as outbox_lag
@@ -83,14 +87,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     def readyz(request: Request) -> JSONResponse:
-        """Readiness: the database and the search engine answer; the indexer's lag."""
+        """Readiness: the database, the search engine and a working indexer; the index lag."""
         state = request.app.state
         checks: dict[str, str] = {}
         index_lag: dict[str, object] = {}
+        indexers: IndexerReport | None = None
         try:
             with Session(state.engine) as session:
                 session.execute(text("SELECT 1"))
                 lag = outbox_lag(session)
+                indexers = read_indexer_state(session)
             checks["database"] = "ok"
             oldest = (utc_now() - lag.oldest).total_seconds() if lag.oldest else 0.0
             index_lag = {"pending": lag.pending, "oldest_seconds": round(oldest, 3)}
@@ -103,6 +109,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             checks["search"] = "ok"
         except EngineUnavailable as exc:
             checks["search"] = f"error: {exc}"
+        if indexers is not None:
+            # Whichever process runs it: the database holds every indexer's own report.
+            problem = indexers.problem
+            checks["indexer"] = "ok" if problem is None else f"error: {problem}"
         ready = all(value == "ok" for value in checks.values())
         body = {
             "status": "ready" if ready else "not ready",
@@ -110,7 +120,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "search_engine": state.search.name,
             "search_status": engine_status,
             "index_lag": index_lag,
-            "indexer_error": state.indexer.last_error,
+            "indexer_error": indexers.last_error if indexers else None,
+            "indexers": [status.as_json() for status in indexers.indexers] if indexers else [],
+            # Which process answered: several share one port with `serve --workers N`.
+            "process": f"{socket.gethostname()}:{os.getpid()}",
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

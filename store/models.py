@@ -140,3 +140,21 @@ class IndexOutbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     asset_id: uuid.UUID = Field(sa_column=Column(Uuid(), nullable=False, index=True))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class IndexerState(SQLModel, table=True):
+    """One row per running indexer process, kept by store/indexer_state.py: its heartbeat,
+    how far it got and its last error, so that every API process, not only one that runs
+    the indexer, knows whether writes are being indexed."""
+
+    __tablename__ = "indexer_state"
+
+    # host:pid:random, so a restarted process (even with a reused pid) is a new row.
+    indexer_id: str = Field(sa_column=Column(String(255), primary_key=True))
+    started_at: datetime = Field(sa_column=_timestamp_column())
+    heartbeat_at: datetime = Field(sa_column=_timestamp_column())
+    # The highest outbox id this indexer acknowledged; null until its first batch.
+    applied_up_to: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # Null while healthy: set by a failing batch, cleared by the next one that succeeds.
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_error_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -11,13 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from indexer.documents import SearchDocument
 from indexer.engines.embedded import EmbeddedEngine
 from indexer.query import SearchQuery, SortField
 from tests.samples import search_document
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[EmbeddedEngine, list]:
+def library(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[EmbeddedEngine, list[SearchDocument]]:
     engine = EmbeddedEngine(Path(tmp_path_factory.mktemp("index")))
     rng = random.Random(7)
     docs = []
@@ -37,7 +40,10 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[EmbeddedEngine, l
 @pytest.mark.parametrize("field", [SortField.UPLOADED_AT, SortField.FILE_SIZE_BYTES])
 @pytest.mark.parametrize("file_types", [(), (".a",), (".b",)])
 def test_every_page_is_its_slice_of_the_value_and_id_order(
-    library: tuple[EmbeddedEngine, list], descending: bool, field: SortField, file_types: tuple
+    library: tuple[EmbeddedEngine, list[SearchDocument]],
+    descending: bool,
+    field: SortField,
+    file_types: tuple[str, ...],
 ) -> None:
     engine, docs = library
     chosen = [doc for doc in docs if not file_types or doc.file_type in file_types]

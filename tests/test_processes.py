@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,14 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine
 
-from bench.meilisearch_server import HOW_TO_ENABLE, free_port
-from indexer.maintenance import find_drift
-from indexer.query import open_engine
+from bench.meilisearch_server import HOW_TO_ENABLE
 from service.config import Settings
-from store.db import make_engine
 from tests.conftest import SettingsFactory, bearer, make_token
+from tests.deployment import drift, serve, settings_of
 
 WORKERS = 2
 CLIENTS = 4
@@ -51,50 +47,9 @@ def search_engine(
 def deployment(
     tmp_path: Path, settings_factory: SettingsFactory, search_engine: dict[str, str]
 ) -> Iterator[tuple[str, Settings]]:
-    settings = settings_factory(tmp_path / "data", **_as_settings(search_engine))
-    port = free_port()
-    env = {
-        **os.environ,
-        **search_engine,
-        "MEDIA_DATA_DIR": str(settings.data_dir),
-        "MEDIA_DATABASE_URL": settings.resolved_database_url,
-        "MEDIA_AUTH_SECRET": settings.auth_secret or "",
-    }
-    server = subprocess.Popen(  # noqa: S603  (our own argument list)
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the service did not start"
-            assert server.poll() is None, "the service exited"
-            time.sleep(0.2)
-        yield base, settings
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-
-
-def _as_settings(variables: dict[str, str]) -> dict[str, str]:
-    return {name.removeprefix("MEDIA_").lower(): value for name, value in variables.items()}
+    settings = settings_factory(tmp_path / "data", **settings_of(search_engine))
+    with serve(settings, search_engine, workers=WORKERS) as running:
+        yield running.base, settings
 
 
 def _client_session(base: str, client_number: int, tag_id: str) -> list[str]:
@@ -131,16 +86,6 @@ def _client_session(base: str, client_number: int, tag_id: str) -> list[str]:
     return problems
 
 
-def _drift(settings: Settings) -> int:
-    db: Engine = make_engine(settings.resolved_database_url)
-    engine = open_engine(settings.engine_config)
-    try:
-        return find_drift(db, engine).total
-    finally:
-        engine.close()
-        db.dispose()
-
-
 def test_api_processes_and_one_indexer_under_concurrent_writes(
     deployment: tuple[str, Settings],
 ) -> None:
@@ -163,7 +108,7 @@ def test_api_processes_and_one_indexer_under_concurrent_writes(
     assert renamed.status_code == 200 and "x-index-status" not in renamed.headers
     found = httpx.get(f"{base}/api/media-assets", params={"search": "martingale"}, headers=headers)
     assert found.json()["total"] == expected
-    assert _drift(settings) == 0
+    assert drift(settings) == 0
 
 
 def test_a_second_indexer_is_refused_where_it_would_race(

@@ -33,7 +33,7 @@ def _ids(payload: TagIdsBody | list[uuid.UUID]) -> list[uuid.UUID]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(415))
-def create_asset(
+async def create_asset(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -42,8 +42,10 @@ def create_asset(
     data: MediaAssetCreate,
 ) -> MediaAssetPublic:
     """Create a record that has no file yet."""
-    asset = service.create_asset(session, caller=caller, data=data, settings=settings)
-    await_index(request, response, session)
+    asset = await run_in_threadpool(
+        service.create_asset, session, caller=caller, data=data, settings=settings
+    )
+    await await_index(request, response, session)
     return asset
 
 
@@ -72,7 +74,7 @@ async def upload_asset(
         upload=upload,
         settings=settings,
     )
-    await run_in_threadpool(await_index, request, response, session)
+    await await_index(request, response, session)
     return asset
 
 
@@ -108,7 +110,7 @@ def download_asset(
 
 
 @router.put("/{asset_id}", responses=error_responses(404, 409))
-def update_asset(
+async def update_asset(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -117,8 +119,8 @@ def update_asset(
     data: MediaAssetUpdate,
 ) -> MediaAssetPublic:
     """Rename the asset and/or replace its whole tag set."""
-    asset = service.update_asset(session, asset_id=asset_id, data=data)
-    await_index(request, response, session)
+    asset = await run_in_threadpool(service.update_asset, session, asset_id=asset_id, data=data)
+    await await_index(request, response, session)
     return asset
 
 
@@ -149,14 +151,14 @@ async def replace_asset_file(
         upload=upload,
         settings=settings,
     )
-    await run_in_threadpool(await_index, request, response, session)
+    await await_index(request, response, session)
     return asset
 
 
 @router.delete(
     "/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
 )
-def delete_asset(
+async def delete_asset(
     request: Request,
     session: SessionDep,
     storage: StorageDep,
@@ -164,14 +166,14 @@ def delete_asset(
     asset_id: uuid.UUID,
 ) -> Response:
     """Delete the asset, its tag links and its file."""
-    service.delete_asset(session, storage, asset_id=asset_id)
+    await run_in_threadpool(service.delete_asset, session, storage, asset_id=asset_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    await_index(request, response, session)
+    await await_index(request, response, session)
     return response
 
 
 @router.post("/{asset_id}/tags", responses=error_responses(404, 409))
-def add_asset_tags(
+async def add_asset_tags(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -180,13 +182,15 @@ def add_asset_tags(
     payload: TagIdsPayload,
 ) -> MediaAssetPublic:
     """Add tags to the asset; tags already present are left as they are."""
-    asset = service.add_tags(session, asset_id=asset_id, tag_ids=_ids(payload))
-    await_index(request, response, session)
+    asset = await run_in_threadpool(
+        service.add_tags, session, asset_id=asset_id, tag_ids=_ids(payload)
+    )
+    await await_index(request, response, session)
     return asset
 
 
 @router.delete("/{asset_id}/tags", responses=error_responses(404, 409))
-def remove_asset_tags(
+async def remove_asset_tags(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -195,6 +199,8 @@ def remove_asset_tags(
     payload: TagIdsPayload,
 ) -> MediaAssetPublic:
     """Remove tags from the asset; tags it does not carry are ignored."""
-    asset = service.remove_tags(session, asset_id=asset_id, tag_ids=_ids(payload))
-    await_index(request, response, session)
+    asset = await run_in_threadpool(
+        service.remove_tags, session, asset_id=asset_id, tag_ids=_ids(payload)
+    )
+    await await_index(request, response, session)
     return asset

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
 from service.consistency import await_index
 from service.deps import Reader, SessionDep, Writer
@@ -59,7 +60,7 @@ def get_tag(session: SessionDep, _caller: Reader, tag_id: uuid.UUID) -> TagPubli
 
 
 @router.put("/{tag_id}", responses=error_responses(404, 409))
-def update_tag(
+async def update_tag(
     request: Request,
     response: Response,
     session: SessionDep,
@@ -68,19 +69,19 @@ def update_tag(
     data: TagUpdate,
 ) -> TagPublic:
     """Rename, describe or recolour a tag; a rename is searchable at once."""
-    tag = service.update_tag(session, tag_id=tag_id, data=data)
-    await_index(request, response, session)
+    tag = await run_in_threadpool(service.update_tag, session, tag_id=tag_id, data=data)
+    await await_index(request, response, session)
     return tag
 
 
 @router.delete("/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
-def delete_tag(
+async def delete_tag(
     request: Request, session: SessionDep, _caller: Writer, tag_id: uuid.UUID
 ) -> Response:
     """Delete a tag and its links to assets."""
-    service.delete_tag(session, tag_id=tag_id)
+    await run_in_threadpool(service.delete_tag, session, tag_id=tag_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    await_index(request, response, session)
+    await await_index(request, response, session)
     return response
 
 
