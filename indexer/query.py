@@ -130,6 +130,9 @@ class SearchIndex(Protocol):
     """The read side of an engine: what the API calls."""
 
     name: str
+    # True when a search is work in this process with nothing to wait for (the embedded
+    # engine), so a caller may run it inline; False when it waits on a server.
+    answers_in_process: bool
 
     def search(self, query: SearchQuery) -> SearchResult: ...
 

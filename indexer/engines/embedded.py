@@ -124,6 +124,7 @@ def _to_tantivy(doc: SearchDocument) -> tantivy.Document:
 
 class EmbeddedEngine:
     name = "embedded"
+    answers_in_process = True
 
     def __init__(self, root: Path) -> None:
         self.root = root

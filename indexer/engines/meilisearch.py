@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import meilisearch
 import orjson
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
 from indexer.documents import SearchDocument
 from indexer.engines.meilisearch_filters import all_of, any_of, between
+from indexer.engines.meilisearch_http import MeilisearchHttp
 from indexer.query import (
     EngineUnavailable,
     FacetName,
@@ -98,18 +98,14 @@ def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
 
 class MeilisearchEngine:
     name = "meilisearch"
+    answers_in_process = False
 
     def __init__(self, *, url: str, api_key: str | None, index_uid: str) -> None:
         self.client = meilisearch.Client(url, api_key, timeout=30)
         self.index_uid = index_uid
         self._ready = False
-        # Searches skip the official client: one keep-alive pool, bodies in and out with
-        # orjson, and identity encoding, because a gzip-accepting keep-alive client meets
-        # a ~40 ms delayed-ACK stall on Meilisearch's compressed answers.
-        headers = {"Accept-Encoding": "identity", "Content-Type": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-        self._http = httpx.Client(base_url=url, headers=headers, timeout=30)
+        # Searches and bulk additions skip the official client (see meilisearch_http).
+        self._http = MeilisearchHttp(url, api_key)
 
     # -- set-up --------------------------------------------------------------
 
@@ -212,15 +208,10 @@ class MeilisearchEngine:
         """Send documents (serialised with orjson: the official client's json.dumps is
         the slowest step of a rebuild) and return the task to wait for."""
         body = orjson.dumps([to_meilisearch(doc) for doc in batch])
-        try:
-            response = self._http.post(f"/indexes/{uid}/documents", content=body)
-        except httpx.HTTPError as exc:
-            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
-        if response.status_code != 202:
-            raise EngineUnavailable(
-                f"Meilisearch refused documents ({response.status_code}): {response.text[:500]}"
-            )
-        task_uid: int = orjson.loads(response.content)["taskUid"]
+        status, answer = self._http.post(f"/indexes/{uid}/documents", body)
+        if status != 202:
+            raise EngineUnavailable(f"Meilisearch refused documents ({status}): {answer[:500]!r}")
+        task_uid: int = orjson.loads(answer)["taskUid"]
         return task_uid
 
     # -- reading -------------------------------------------------------------
@@ -305,15 +296,10 @@ class MeilisearchEngine:
         return results
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
-        try:
-            response = self._http.post(path, content=orjson.dumps(body))
-        except httpx.HTTPError as exc:
-            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
-        if response.status_code != 200:
-            raise EngineUnavailable(
-                f"Meilisearch answered {response.status_code}: {response.text[:500]}"
-            )
-        return orjson.loads(response.content)
+        status, answer = self._http.post(path, orjson.dumps(body))
+        if status != 200:
+            raise EngineUnavailable(f"Meilisearch answered {status}: {answer[:500]!r}")
+        return orjson.loads(answer)
 
     def _params(self, query: SearchQuery) -> dict[str, Any]:
         text_parts = [query.text or "", query.file_name or ""]

@@ -49,10 +49,21 @@ class TagDirectory:
 
     def current(self) -> TagSnapshot:
         """The tags now: one small query when nothing changed, a reload when anything did."""
+        # The driver's own connection from the pool: this runs on every list request,
+        # and SQLAlchemy's statement machinery would cost more than the query.
+        raw = self._db.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT revision FROM tag_revision")
+            row: Any = cursor.fetchone()
+            revision = int(row[0])
+            cursor.close()
+        finally:
+            raw.close()  # back to the pool, which ends the transaction
+        if revision == self._snapshot.revision:
+            return self._snapshot
         with self._db.connect() as connection:
             revision = connection.execute(select(col(TagRevision.revision))).scalar_one()
-            if revision == self._snapshot.revision:
-                return self._snapshot
             with self._lock:
                 if revision != self._snapshot.revision:
                     # Read after the revision: on PostgreSQL the rows may be newer than
