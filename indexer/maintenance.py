@@ -9,10 +9,12 @@ comparison, for anyone who wants proof.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
@@ -62,6 +64,20 @@ def _document_batches(db: Engine, *, show_progress: bool) -> Iterator[list[Searc
                 _progress(done, total)
     if show_progress:
         print(file=sys.stderr)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """A rebuild allocates dozens of short-lived objects an asset, which reference counting
+    frees; the cyclic collector's passes over every long-lived object of the process came
+    to about a tenth of a rebuild's Python time in profiles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _progress(done: int, total: int) -> None:
@@ -128,7 +144,8 @@ def reindex(
     try:
         with replay.Heartbeat(db, rebuild_id):
             batches = _document_batches(db, show_progress=show_progress)
-            engine.rebuild(_then(batches, lambda: replay.mark_built(db, rebuild_id)))
+            with _cyclic_gc_paused():
+                engine.rebuild(_then(batches, lambda: replay.mark_built(db, rebuild_id)))
             try:
                 replay.mark_swapped(db, rebuild_id)
             except replay.RebuildLost:
