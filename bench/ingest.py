@@ -41,7 +41,7 @@ class ReindexResult:
 
 
 def measure_reindex(db: Engine, settings: Settings, assets: int) -> ReindexResult:
-    """`media-assets reindex` (build, swap, drift check) and then `check`, timed."""
+    """`media-assets reindex` (build, swap, replay) and then `check`, timed."""
     engine = open_engine(settings.engine_config)
     try:
         started = time.perf_counter()

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import Engine, Row, delete, exists, select
+from sqlalchemy import Engine, Row, delete, exists, insert, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from indexer.query import EngineUnavailable
-from store.models import IndexOutbox
+from store.models import IndexOutbox, IndexRebuild, IndexReplay
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,19 @@ def _claim_of(rows: Sequence[Row[int, uuid.UUID]]) -> Claim:
 
 
 def acknowledge(session: Session, row_ids: list[int]) -> None:
+    """Delete applied rows. While any rebuild is registered, the same transaction first
+    records their assets for it to replay after its swap, with one INSERT … SELECT that
+    checks for the rebuild itself (`indexer.replay` says why that is enough)."""
     if row_ids:
-        session.execute(delete(IndexOutbox).where(col(IndexOutbox.id).in_(row_ids)))
+        applied = col(IndexOutbox.id).in_(row_ids)
+        rebuilding = select(col(IndexRebuild.id)).exists()
+        session.execute(
+            insert(IndexReplay).from_select(
+                [col(IndexReplay.asset_id)],
+                select(col(IndexOutbox.asset_id)).where(applied, rebuilding).distinct(),
+            )
+        )
+        session.execute(delete(IndexOutbox).where(applied))
         session.commit()
 
 

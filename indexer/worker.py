@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from indexer import outbox
+from indexer import outbox, replay
 from indexer.documents import load_documents
 from indexer.engines.base import SearchEngine
 from indexer.query import EngineUnavailable
@@ -25,6 +25,8 @@ BATCH_SIZE = 500
 IDLE_POLL_SECONDS = 0.1
 MAX_BACKOFF_SECONDS = 30.0
 UPKEEP_INTERVAL_SECONDS = 600.0
+# How often the loop settles rebuilds whose owner handed them over or died.
+REBUILD_TIDY_SECONDS = 1.0
 
 
 class IndexerWorker:
@@ -40,6 +42,7 @@ class IndexerWorker:
         self._thread: threading.Thread | None = None
         self._heartbeat: threading.Thread | None = None
         self._next_upkeep = 0.0
+        self._next_tidy = 0.0
         self._outbox_lock: outbox.OutboxLock | None = None
         self.indexer_id = indexer_state.new_indexer_id()
         # Copies of what the database row says; the row is what other processes read.
@@ -115,8 +118,10 @@ class IndexerWorker:
             if self.run_once():
                 continue
             with Session(self._db) as session:
-                if lag(session).pending == 0:
-                    return
+                drained = lag(session).pending == 0
+            # A rebuild handed over to the indexers may queue its replays now.
+            if drained and not replay.tidy(self._db):
+                return
             if time.monotonic() > deadline:
                 raise TimeoutError("the outbox did not drain in time")
             time.sleep(0.02)
@@ -131,10 +136,21 @@ class IndexerWorker:
         except Exception as exc:  # housekeeping failing must not stop indexing
             log.warning("search engine upkeep failed: %s", exc)
 
+    def _tidy_rebuilds_if_due(self) -> None:
+        now = time.monotonic()
+        if now < self._next_tidy:
+            return
+        self._next_tidy = now + REBUILD_TIDY_SECONDS
+        try:
+            replay.tidy(self._db)
+        except Exception as exc:  # retried on the next round; indexing goes on meanwhile
+            log.warning("settling abandoned rebuilds failed: %s", exc)
+
     def _loop(self) -> None:
         backoff = 0.5
         while not self._stop.is_set():
             self._upkeep_if_due()
+            self._tidy_rebuilds_if_due()
             try:
                 applied = self.run_once()
                 backoff = 0.5
@@ -169,7 +185,8 @@ class IndexerWorker:
                 from indexer.maintenance import reindex
 
                 log.warning("rebuilding the %s index from the database", self._engine.name)
-                reindex(self._db, self._engine, show_progress=False)
+                # No wait for the replay: this indexer has not started; its loop finishes it.
+                reindex(self._db, self._engine, show_progress=False, replay_wait_seconds=0)
             self._engine.open_for_writing()
             self._outbox_lock = outbox.OutboxLock.take(self._db)
         except BaseException:

@@ -132,11 +132,19 @@ def _reindex(_args: argparse.Namespace, settings: Settings) -> int:
     from indexer.maintenance import reindex
 
     db, engine = _open_index(settings)
-    drift = reindex(db, engine)
-    print(
-        f"Rebuilt the {engine.name} index and swapped it in; "
-        f"{drift.total} assets that changed meanwhile are queued for the indexer."
-    )
+    done = reindex(db, engine)
+    print(f"Rebuilt the {engine.name} index and swapped it in.")
+    if done.replayed is not None:
+        print(
+            f"Replayed {done.replayed} assets written during the rebuild (queued for the indexer)."
+        )
+    elif done.repaired is not None:
+        print(f"Compared every document instead of replaying: queued {done.repaired} assets.")
+    else:
+        print(
+            f"{done.waiting_for} outbox rows pending at the swap were not being applied: the "
+            "indexer queues the assets written during the rebuild once it has applied them."
+        )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""SQLModel tables: the canonical records of assets, tags and the links between them."""
+"""SQLModel tables: the canonical records of assets, tags and the links between them, and
+the index's bookkeeping (its outbox, and the rebuilds under way with the writes they replay)."""
 
 from __future__ import annotations
 
@@ -158,3 +159,30 @@ class IndexerState(SQLModel, table=True):
     # Null while healthy: set by a failing batch, cleared by the next one that succeeds.
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     last_error_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class IndexRebuild(SQLModel, table=True):
+    """A rebuild of the search index under way (`indexer.replay` tells the whole story):
+    while any row exists, the indexer records the assets it acknowledges in index_replay,
+    so writes it applied to the old index reach the new one after the swap."""
+
+    __tablename__ = "index_rebuild"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    # Refreshed by the process that owns the rebuild; NULL once it hands the row over.
+    alive_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Every document has been read: from here on the row is finished, never discarded.
+    built_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    swapped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The newest outbox id just after the swap: the replay waits for every row up to it.
+    replay_after: int | None = Field(default=None)
+
+
+class IndexReplay(SQLModel, table=True):
+    """An asset whose outbox row the indexer acknowledged while a rebuild was under way."""
+
+    __tablename__ = "index_replay"
+
+    id: int | None = Field(default=None, primary_key=True)
+    asset_id: uuid.UUID = Field(sa_column=Column(Uuid(), nullable=False))

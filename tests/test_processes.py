@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,8 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.library import generate
 from bench.meilisearch_server import HOW_TO_ENABLE
 from service.config import Settings
+from store.db import make_engine
 from tests.conftest import SettingsFactory, bearer, make_token
 from tests.deployment import drift, serve, settings_of
 
@@ -179,3 +182,65 @@ def test_concurrent_tag_edits_keep_every_count_exact(deployment: tuple[str, Sett
         count = httpx.get(f"{base}/api/tags/{tag_id}/count", headers=headers).json()
         holders = httpx.get(f"{base}/api/tags/{tag_id}/assets", headers=headers).json()["total"]
         assert count == holders
+
+
+def _deployment_env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MEDIA_DATA_DIR": str(settings.data_dir),
+        "MEDIA_DATABASE_URL": settings.resolved_database_url,
+        "MEDIA_AUTH_SECRET": settings.auth_secret or "",
+        "MEDIA_SEARCH_ENGINE": settings.search_engine,
+        "MEDIA_MEILISEARCH_URL": settings.meilisearch_url,
+        "MEDIA_MEILISEARCH_API_KEY": settings.meilisearch_api_key or "",
+        "MEDIA_MEILISEARCH_INDEX": settings.meilisearch_index,
+    }
+
+
+def _write_until(base: str, client_number: int, tag_id: str, running: subprocess.Popen[str]) -> int:
+    """Create, rename, retag and delete assets for as long as `running` runs."""
+    headers = bearer(make_token(sub=f"writer{client_number}"))
+    writes = 0
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
+        while running.poll() is None:
+            asset_id = http.post("/api/media-assets", json={"file_name": "draft.pdf"}).json()["id"]
+            http.put(f"/api/media-assets/{asset_id}", json={"file_name": f"gusset {writes}.pdf"})
+            http.post(f"/api/media-assets/{asset_id}/tags", json=[tag_id])
+            if writes % 3 == 0:
+                http.delete(f"/api/media-assets/{asset_id}")
+            writes += 1
+    return writes
+
+
+def test_reindex_in_its_own_process_while_clients_write(
+    deployment: tuple[str, Settings],
+) -> None:
+    """`media-assets reindex` as a process of its own beside the service's processes, with
+    writers busy over HTTP throughout: once the indexer has caught up, `check` finds
+    nothing missing, stale or orphaned."""
+    base, settings = deployment
+    db = make_engine(settings.resolved_database_url)
+    try:
+        generate(db, 3000, show_progress=False)  # enough for the rebuild to take a moment
+    finally:
+        db.dispose()
+    headers = bearer(make_token())
+    tag_id = httpx.post(f"{base}/api/tags", json={"name": "Replayed"}, headers=headers).json()["id"]
+    reindexing = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "reindex"],
+        env=_deployment_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        writes = list(pool.map(lambda n: _write_until(base, n, tag_id, reindexing), range(CLIENTS)))
+    output, _ = reindexing.communicate(timeout=300)
+    assert reindexing.returncode == 0, output
+    assert "Replayed" in output, output
+    assert sum(writes) > 0
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{base}/readyz", timeout=10).json()["index_lag"]["pending"]:
+        assert time.monotonic() < deadline, "the indexer did not catch up"
+        time.sleep(0.1)
+    assert drift(settings) == 0
