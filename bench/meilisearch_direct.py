@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,13 +117,7 @@ def build_documents(db: Engine) -> Documents:
     count = 0
     has_item = False
     with Session(db) as session:
-        loader = DocumentLoader(session)
-        last: uuid.UUID | None = None
-        while True:
-            documents, last = loader.after(last, BATCH_SIZE)
-            if not documents:
-                break
-            session.rollback()
+        for documents in DocumentLoader(session).batches(BATCH_SIZE):
             bodies = [to_meilisearch(document) for document in documents]
             has_item = has_item or any(LIST_ITEM_ATTRIBUTE in body for body in bodies)
             batches.append(json.dumps(bodies, separators=(",", ":")).encode())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -264,6 +264,17 @@ class DocumentLoader:
         condition = true() if last is None else column > last
         documents = self._documents(self._asset_rows(condition, limit))
         return documents, (uuid.UUID(documents[-1].id) if documents else None)
+
+    def batches(self, size: int) -> Iterator[list[SearchDocument]]:
+        """Every document in id order, `size` at a time, each batch its own short read: a
+        pass over the whole library must not hold one snapshot (or SQLite's WAL) open."""
+        last: uuid.UUID | None = None
+        while True:
+            documents, last = self.after(last, size)
+            if not documents:
+                return
+            self.session.rollback()
+            yield documents
 
 
 def load_documents(

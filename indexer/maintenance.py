@@ -48,16 +48,8 @@ def _document_batches(db: Engine, *, show_progress: bool) -> Iterator[list[Searc
     """Every asset's document, in id order, a batch at a time."""
     with Session(db) as session:
         total = session.execute(select(func.count()).select_from(MediaAsset)).scalar_one()
-        loader = DocumentLoader(session)
         done = 0
-        last: uuid.UUID | None = None
-        while True:
-            documents, last = loader.after(last, BATCH_SIZE)
-            if not documents:
-                break
-            # Each batch is its own short read: a rebuild must not hold one snapshot
-            # (or SQLite's WAL) open for its whole run.
-            session.rollback()
+        for documents in DocumentLoader(session).batches(BATCH_SIZE):
             yield documents
             done += len(documents)
             if show_progress:

@@ -17,6 +17,7 @@ from indexer.engines import meilisearch as meili_module
 from indexer.engines.meilisearch import MeilisearchEngine
 from indexer.query import SearchQuery
 from service.app import create_app
+from service.config import Settings
 from tests.conftest import SettingsFactory, bearer, make_token
 from tests.samples import search_document
 
@@ -27,6 +28,20 @@ def engine(meilisearch_endpoint: tuple[str, str | None] | None) -> MeilisearchEn
         pytest.skip(HOW_TO_ENABLE)
     url, key = meilisearch_endpoint
     return MeilisearchEngine(url=url, api_key=key, index_uid=f"upkeep_{uuid.uuid4().hex[:10]}")
+
+
+def _settings_on(
+    engine: MeilisearchEngine, settings_factory: SettingsFactory, tmp_path: Path, **extra: Any
+) -> Settings:
+    """A service whose index is `engine`'s."""
+    return settings_factory(
+        tmp_path / "data",
+        search_engine="meilisearch",
+        meilisearch_url=engine.client.config.url,
+        meilisearch_api_key=engine.client.config.api_key,
+        meilisearch_index=engine.index_uid,
+        **extra,
+    )
 
 
 def test_a_rejected_document_does_not_block_the_batch(engine: MeilisearchEngine) -> None:
@@ -44,13 +59,7 @@ def test_readyz_shows_the_last_failed_task(
     engine: MeilisearchEngine, settings_factory: SettingsFactory, tmp_path: Path
 ) -> None:
     engine.apply(upserts=[search_document("bad id!")], deletes=[])
-    settings = settings_factory(
-        tmp_path / "data",
-        search_engine="meilisearch",
-        meilisearch_url=engine.client.config.url,
-        meilisearch_api_key=engine.client.config.api_key,
-        meilisearch_index=engine.index_uid,
-    )
+    settings = _settings_on(engine, settings_factory, tmp_path)
     with TestClient(create_app(settings), headers=bearer(make_token())) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 200
@@ -79,14 +88,7 @@ def test_upkeep_deletes_finished_tasks(
 def test_documents_of_an_older_shape_are_rebuilt_at_start(
     engine: MeilisearchEngine, settings_factory: SettingsFactory, tmp_path: Path
 ) -> None:
-    settings = settings_factory(
-        tmp_path / "data",
-        search_engine="meilisearch",
-        meilisearch_url=engine.client.config.url,
-        meilisearch_api_key=engine.client.config.api_key,
-        meilisearch_index=engine.index_uid,
-        run_indexer=False,
-    )
+    settings = _settings_on(engine, settings_factory, tmp_path, run_indexer=False)
     with TestClient(create_app(settings), headers=bearer(make_token())) as client:
         created = client.post("/api/media-assets", json={"file_name": "rivet.pdf"})
         assert created.status_code == 201
