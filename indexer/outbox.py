@@ -67,10 +67,18 @@ def _claim_of(rows: Sequence[Row[int, uuid.UUID]]) -> Claim:
 
 def acknowledge(session: Session, row_ids: list[int]) -> None:
     """Delete applied rows. While any rebuild is registered, the same transaction first
-    records their assets for it to replay after its swap, with one INSERT … SELECT that
-    checks for the rebuild itself (`indexer.replay` says why that is enough)."""
+    records their assets for it to replay after its swap (`indexer.replay` says why that
+    is enough). On PostgreSQL the rebuild rows are read FOR KEY SHARE: a rebuild that is
+    finishing deletes its row, so it waits for this transaction to commit and then sees
+    what it recorded, and this one, if it comes second, sees no rebuild and records
+    nothing; no replay row is left behind."""
     if row_ids:
         applied = col(IndexOutbox.id).in_(row_ids)
+        session.execute(
+            select(col(IndexRebuild.id)).with_for_update(read=True, key_share=True)
+        ).all()
+        # The check again inside the INSERT: SQLite's driver runs the SELECT above outside
+        # any transaction, and only this one statement is atomic there.
         rebuilding = select(col(IndexRebuild.id)).exists()
         session.execute(
             insert(IndexReplay).from_select(

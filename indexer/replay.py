@@ -42,9 +42,13 @@ backwards, and replaying an asset whose document was already right rewrites it u
 Concurrency. On PostgreSQL, `finish` and the discarding of a dead rebuild first take a
 SHARE ROW EXCLUSIVE lock on index_rebuild, which conflicts with the INSERT of `begin`: a
 rebuild that starts while another one finishes waits for it, so the finisher can never
-delete replay rows recorded for the newcomer. Acknowledgements only read index_rebuild
-and never wait on that lock. SQLite serialises writers anyway; `finish` starts with the
-DELETE of its row, so it holds the write lock before it reads anything. Two rebuilds at
+delete replay rows recorded for the newcomer. Acknowledgements read index_rebuild's rows
+FOR KEY SHARE, which that table lock allows: the finisher's DELETE of its own row waits
+for an acknowledgement in flight, then (a new statement, a new snapshot) queues what it
+recorded; an acknowledgement that comes after the DELETE waits for the finisher's commit
+and then finds no rebuild, so it records nothing that nobody would replay. SQLite
+serialises writers anyway; `finish` starts with the DELETE of its row, so it holds the
+write lock before it reads anything. Two rebuilds at
 once share index_replay: each replays everything recorded, and the last one deletes it.
 
 No indexer running. `reindex` waits for the rows up to S only while they keep going:
