@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import Engine, Row, select
 from sqlmodel import col
 
-from store.models import Tag, TagRevision
+from store.models import Tag
 
 # The tag JSON's fields in its order (service.tags.schemas.TagPublic; a test holds the
 # two together).
@@ -62,14 +62,13 @@ class TagDirectory:
             raw.close()  # back to the pool, which ends the transaction
         if revision == self._snapshot.revision:
             return self._snapshot
-        with self._db.connect() as connection:
-            revision = connection.execute(select(col(TagRevision.revision))).scalar_one()
-            with self._lock:
-                if revision != self._snapshot.revision:
-                    # Read after the revision: on PostgreSQL the rows may be newer than
-                    # it, never older, so the snapshot is at least as fresh as its label.
+        with self._lock:
+            if revision != self._snapshot.revision:
+                # Read after the revision: the rows may be newer than it, never older, so
+                # the snapshot is at least as fresh as its label.
+                with self._db.connect() as connection:
                     rows = connection.execute(select(*_TAG_COLUMNS)).all()
-                    self._snapshot = _snapshot(revision, rows)
+                self._snapshot = _snapshot(revision, rows)
             return self._snapshot
 
 
