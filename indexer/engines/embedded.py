@@ -60,8 +60,9 @@ _FACET_FIELDS = {
 }
 # Larger than any realistic number of distinct values, so term counts are exact.
 _FACET_SCAN = 65_000
-# Numbers sort on integer fast fields, ties broken by id in `_NumberSortedPage`; text
-# sorts need a key with the id inside it, since Tantivy cannot range over text.
+# Numbers sort on integer fast fields, ties broken by id in
+# `embedded_pages.NumberSortedPage`; text sorts need a key with the id inside it, since
+# Tantivy cannot range over text.
 _NUMBER_SORTS = {
     SortField.UPLOADED_AT: "uploaded_at",
     SortField.CREATED_AT: "created_at",
