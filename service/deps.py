@@ -1,4 +1,9 @@
-"""Annotated dependency aliases shared by the routers."""
+"""Annotated dependency aliases shared by the routers.
+
+Dependencies that only read request state are `async def`: FastAPI runs a plain `def`
+dependency on the threadpool, and two hops there and back cost about 0.5 ms a request
+on a busy two-core machine, as much as the search behind a small page.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from store.db import session_scope
 _bearer = HTTPBearer(auto_error=False, description="A JWT signed with MEDIA_AUTH_SECRET (HS256).")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -27,12 +32,12 @@ def get_session(request: Request) -> Iterator[Session]:
     yield from session_scope(request.app.state.engine)
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     storage: Storage = request.app.state.storage
     return storage
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
 ) -> Principal:
@@ -46,7 +51,7 @@ def get_principal(
 
 
 def _requiring(scope: Scope) -> object:
-    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         principal.require(scope)
         return principal
 

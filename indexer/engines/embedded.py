@@ -74,6 +74,8 @@ _TEXT_SORTS = {
     SortField.FILE_TYPE: "sort_file_type",
 }
 _KEY_SEPARATOR = "\x00"
+# A searcher with the generation it was taken at and the index it reads.
+_KeptSearcher = tuple[tuple[object, ...], tantivy.Index, tantivy.Searcher]
 
 
 def _schema() -> tantivy.Schema:
@@ -157,13 +159,21 @@ class _Encoder:
         return orjson.dumps(body).decode()
 
 
+def _blames_the_document(error: ValueError) -> bool:
+    """Whether Tantivy refused one document (its JSON or a field's value), rather than
+    failing as a writer (a killed worker thread, an I/O error such as a full disk)."""
+    message = str(error)
+    return message.startswith("The provided string is not valid JSON") or (
+        "could not be parsed" in message
+    )
+
+
 def _base64(data: bytes) -> str:
     return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 class EmbeddedEngine:
     name = "embedded"
-    answers_in_process = True
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -171,6 +181,7 @@ class EmbeddedEngine:
         self._lock = threading.RLock()
         self._writer: tantivy.IndexWriter | None = None
         self._pointer_stamp: tuple[int, int] | None = None
+        self._kept_searcher: _KeptSearcher | None = None
         self._thresholds = SortThresholds()
         self._facet_cache = RecentlyUsed[dict[FacetName, list[tuple[str, int]]]]()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -284,22 +295,55 @@ class EmbeddedEngine:
     # -- writing -------------------------------------------------------------
 
     def apply(self, *, upserts: Sequence[SearchDocument], deletes: Sequence[str]) -> list[str]:
+        """Write the batch in one commit, or nothing: a failure of the writer or of the
+        disk (ENOSPC) discards the batch and the writer and raises EngineUnavailable, so
+        the rows stay in the outbox and are retried on a new writer. Only a document
+        Tantivy cannot parse is skipped (returned as rejected)."""
         self._follow_swaps()
         with self._lock:
             writer = self._writer_for_write()
-            for doc_id in [*deletes, *(doc.id for doc in upserts)]:
-                writer.delete_documents_by_term("id", doc_id)
-            rejected: list[str] = []
-            encoder = _Encoder()
-            for doc in upserts:
-                try:
-                    writer.add_json(encoder.encode(doc))
-                except (ValueError, orjson.JSONEncodeError):
-                    log.exception("embedded index rejected the document of asset %s", doc.id)
-                    rejected.append(doc.id)
-            writer.commit()
+            try:
+                rejected = self._add(writer, upserts, deletes)
+                writer.commit()
+            except ValueError as exc:  # tantivy-py raises I/O and writer errors as ValueError
+                del writer
+                self._discard_writer()
+                raise EngineUnavailable(f"The embedded index could not be written: {exc}") from exc
             self._current_index().reload()
         return rejected
+
+    def _add(
+        self,
+        writer: tantivy.IndexWriter,
+        upserts: Sequence[SearchDocument],
+        deletes: Sequence[str],
+    ) -> list[str]:
+        for doc_id in [*deletes, *(doc.id for doc in upserts)]:
+            writer.delete_documents_by_term("id", doc_id)
+        rejected: list[str] = []
+        encoder = _Encoder()
+        for doc in upserts:
+            try:
+                writer.add_json(encoder.encode(doc))
+            except orjson.JSONEncodeError:
+                log.exception("the document of asset %s cannot be encoded", doc.id)
+                rejected.append(doc.id)
+            except ValueError as exc:
+                if not _blames_the_document(exc):
+                    raise
+                log.exception("embedded index rejected the document of asset %s", doc.id)
+                rejected.append(doc.id)
+        return rejected
+
+    def _discard_writer(self) -> None:
+        """Drop the writer and what it had not committed; the next batch opens a new one
+        (a writer that met an I/O error is dead for good)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            try:
+                writer.rollback()
+            except ValueError as exc:
+                log.warning("rolling back the failed index writer: %s", exc)
 
     def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
         """Fill a fresh index directory, then point CURRENT at it atomically."""
@@ -323,52 +367,74 @@ class EmbeddedEngine:
 
     # -- reading -------------------------------------------------------------
 
-    def _searcher(self) -> tantivy.Searcher:
+    def _searcher(self, generation: tuple[object, ...] | None = None) -> tantivy.Searcher:
+        """A searcher at least as new as `generation` (read before it, see `_generation`).
+
+        Another process may be the writer, so a new generation means a reload. The
+        searcher of an unchanged generation is kept: a reload and a new searcher cost
+        0.15 ms a request, and a kept searcher keeps its segments' document caches warm."""
         self._follow_swaps()
         index = self._current_index()
-        # Another process may be the writer: pick up its latest commit before reading.
-        # In the writer's own process too, so a searcher is never older than the
-        # generation read before it (see `_generation`); a reload with nothing new is cheap.
+        kept = self._kept_searcher
+        if generation is not None and kept is not None and kept[:2] == (generation, index):
+            return kept[2]
         index.reload()
-        return index.searcher()
+        searcher = index.searcher()
+        if generation is not None:
+            self._kept_searcher = (generation, index, searcher)
+        return searcher
 
-    def _word_query(self, field: str, word: str, *, last: bool) -> tantivy.Query:
-        exact = tantivy.Query.boost_query(tantivy.Query.term_query(self.schema, field, word), 2.0)
-        fuzzy = tantivy.Query.fuzzy_term_query(
-            self.schema, field, word, distance=typo_budget(word), prefix=last
-        )
-        return tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, exact), (tantivy.Occur.Should, fuzzy)]
-        )
+    def _text_clauses(self, field: str, text: str) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """Every word must match within its typo budget (the last one as a prefix too);
+        an exact match of a word adds a boosted score.
 
-    def _text_clauses(self, field: str, text: str) -> list[tantivy.Query]:
+        The exact term is an optional clause beside the required fuzzy one rather than a
+        union inside it: the fuzzy sets (bitsets) are intersected first and the exact
+        postings only scored on what survives, which halves a two-word search at 1M.
+        The score is the same sum either way."""
         query_words = words(text)
-        return [
-            self._word_query(field, word, last=i == len(query_words) - 1)
-            for i, word in enumerate(query_words)
-        ]
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for position, word in enumerate(query_words):
+            fuzzy = tantivy.Query.fuzzy_term_query(
+                self.schema,
+                field,
+                word,
+                distance=typo_budget(word),
+                prefix=position == len(query_words) - 1,
+            )
+            exact = tantivy.Query.term_query(self.schema, field, word)
+            clauses.append((tantivy.Occur.Must, fuzzy))
+            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(exact, 2.0)))
+        return clauses
+
+    def _any_of(self, field: str, values: Sequence[str]) -> tantivy.Query:
+        """Documents with any of the values: term queries, not a term set, which builds an
+        automaton and a bitset of the whole index even for one value (0.2 ms at 100k, 0.5
+        at 1M, against microseconds) and was never faster, up to 100 tags at 1M."""
+        if len(values) == 1:
+            return tantivy.Query.term_query(self.schema, field, values[0])
+        terms = [tantivy.Query.term_query(self.schema, field, value) for value in values]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, term) for term in terms])
 
     def _filter(self, query: tantivy.Query) -> tantivy.Query:
         # Filters must not change relevance: they score nothing.
         return tantivy.Query.const_score_query(query, 0.0)
 
     def build_query(self, query: SearchQuery) -> tantivy.Query:
-        scoring: list[tantivy.Query] = []
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if query.text is not None:
-            scoring += self._text_clauses("text", query.text)
+            clauses += self._text_clauses("text", query.text)
         if query.file_name is not None:
-            scoring += self._text_clauses("file_name", query.file_name)
+            clauses += self._text_clauses("file_name", query.file_name)
         filters: list[tantivy.Query] = []
         if query.file_types:
-            filters.append(tantivy.Query.term_set_query(self.schema, "file_type", query.file_types))
+            filters.append(self._any_of("file_type", query.file_types))
         if query.uploaded_by:
-            filters.append(
-                tantivy.Query.term_set_query(self.schema, "uploaded_by", query.uploaded_by)
-            )
+            filters.append(self._any_of("uploaded_by", query.uploaded_by))
         if query.tag_ids and query.match_all_tags:
             filters += [tantivy.Query.term_query(self.schema, "tag_ids", t) for t in query.tag_ids]
         elif query.tag_ids:
-            filters.append(tantivy.Query.term_set_query(self.schema, "tag_ids", query.tag_ids))
+            filters.append(self._any_of("tag_ids", query.tag_ids))
         if query.uploaded_after is not None or query.uploaded_before is not None:
             filters.append(
                 tantivy.Query.range_query(
@@ -379,7 +445,6 @@ class EmbeddedEngine:
                     upper_bound=query.uploaded_before,
                 )
             )
-        clauses = [(tantivy.Occur.Must, q) for q in scoring]
         clauses += [(tantivy.Occur.Must, self._filter(q)) for q in filters]
         if not clauses:
             return tantivy.Query.all_query()
@@ -387,7 +452,7 @@ class EmbeddedEngine:
 
     def search(self, query: SearchQuery) -> SearchResult:
         generation = self._generation()
-        searcher = self._searcher()
+        searcher = self._searcher(generation)
         tantivy_query = self.build_query(query)
         sort = query.sort_by or SortField.UPLOADED_AT
         # Matching everything, the total is the number of documents: counting a million
@@ -437,6 +502,9 @@ class EmbeddedEngine:
         for facet_query, names in query.facet_requests():
             result.facets.update(self._facets(generation, searcher, facet_query, names))
         return result
+
+    async def search_async(self, query: SearchQuery) -> SearchResult:
+        return self.search(query)
 
     def _generation(self) -> tuple[object, ...]:
         """Changes with every commit to the index in use: Tantivy replaces meta.json on

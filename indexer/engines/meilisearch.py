@@ -7,9 +7,10 @@ silently); totals are exact and deep pages reachable, past Meilisearch's default
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ import orjson
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
 from indexer.documents import SearchDocument
+from indexer.engines.meilisearch_async_http import MeilisearchAsyncHttp
 from indexer.engines.meilisearch_filters import all_of, any_of, between
 from indexer.engines.meilisearch_http import MeilisearchHttp
 from indexer.query import (
@@ -96,9 +98,77 @@ def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
     return body
 
 
+def _answer(status: int, answer: bytes) -> Any:
+    if status != 200:
+        raise EngineUnavailable(f"Meilisearch answered {status}: {answer[:500]!r}")
+    return orjson.loads(answer)
+
+
+class _SearchPlan:
+    """The Meilisearch searches that answer a query, and the result read from their
+    answers: one search (page mode gives its exact total with the hits, when the page
+    starts on a multiple of its size) with its plain facets; a multi-search only when
+    disjunctive facets or an unaligned offset need more."""
+
+    def __init__(self, query: SearchQuery, params: Callable[[SearchQuery], dict[str, Any]]) -> None:
+        self.query = query
+        page: dict[str, Any] = {
+            **params(query),
+            "attributesToRetrieve": ["item"] if query.with_items else ["id"],
+        }
+        direction = "desc" if query.descending else "asc"
+        if query.sort_by is not None or query.text is None:
+            attribute = _SORT_ATTRIBUTES[query.sort_by or SortField.UPLOADED_AT]
+            page["sort"] = [f"{attribute}:{direction}", f"id:{direction}"]
+        self.searches = [page]
+        if query.limit == 0:
+            page.update(page=1, hitsPerPage=0)
+        elif query.skip % query.limit == 0:
+            page.update(page=query.skip // query.limit + 1, hitsPerPage=query.limit)
+        else:
+            # Offset mode gives the hits but only an estimated total; count apart.
+            page.update(offset=query.skip, limit=query.limit)
+            self.searches.append({**params(query), "page": 1, "hitsPerPage": 0})
+        self._total_from = len(self.searches) - 1
+        self._facet_requests = query.facet_requests()
+        self._facet_answers: list[int] = []
+        for facet_query, names in self._facet_requests:
+            attributes = [_FACET_ATTRIBUTES[name] for name in names]
+            if facet_query is query:
+                page["facets"] = attributes
+                self._facet_answers.append(0)
+            else:
+                self._facet_answers.append(len(self.searches))
+                self.searches.append(
+                    {**params(facet_query), "page": 1, "hitsPerPage": 0, "facets": attributes}
+                )
+
+    def result(self, results: list[dict[str, Any]]) -> SearchResult:
+        hits = results[0]["hits"]
+        result = SearchResult(ids=[], total=results[self._total_from]["totalHits"])
+        if self.query.with_items:
+            try:
+                result.items = [hit["item"].encode() for hit in hits]
+            except KeyError as exc:
+                raise EngineUnavailable(
+                    "The Meilisearch index holds documents of an older version of the service "
+                    "and is being rebuilt from the database (`media-assets reindex` does it "
+                    "by hand)."
+                ) from exc
+        else:
+            result.ids = [hit["id"] for hit in hits]
+        for (_, names), answer in zip(self._facet_requests, self._facet_answers, strict=True):
+            distribution = results[answer].get("facetDistribution") or {}
+            for name in names:
+                values = distribution.get(_FACET_ATTRIBUTES[name], {})
+                if name is FacetName.UPLOADED_BY:
+                    values = {bytes.fromhex(key).decode(): count for key, count in values.items()}
+                result.facets[name] = top_facet_values({k: int(v) for k, v in values.items()})
+        return result
+
+
 class MeilisearchEngine:
     name = "meilisearch"
-    answers_in_process = False
 
     def __init__(self, *, url: str, api_key: str | None, index_uid: str) -> None:
         self.client = meilisearch.Client(url, api_key, timeout=30)
@@ -106,6 +176,7 @@ class MeilisearchEngine:
         self._ready = False
         # Searches and bulk additions skip the official client (see meilisearch_http).
         self._http = MeilisearchHttp(url, api_key)
+        self._async_http = MeilisearchAsyncHttp(url, api_key)
 
     # -- set-up --------------------------------------------------------------
 
@@ -230,76 +301,39 @@ class MeilisearchEngine:
         return filters
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """One HTTP request: the page (page mode gives its exact total with the hits, when
-        the page starts on a multiple of its size) with its plain facets; a multi-search
-        only when disjunctive facets or an unaligned offset need more queries."""
         self._ensure_ready()
-        page: dict[str, Any] = {
-            **self._params(query),
-            "attributesToRetrieve": ["item"] if query.with_items else ["id"],
-        }
-        direction = "desc" if query.descending else "asc"
-        if query.sort_by is not None or query.text is None:
-            attribute = _SORT_ATTRIBUTES[query.sort_by or SortField.UPLOADED_AT]
-            page["sort"] = [f"{attribute}:{direction}", f"id:{direction}"]
-        searches = [page]
-        if query.limit == 0:
-            page.update(page=1, hitsPerPage=0)
-        elif query.skip % query.limit == 0:
-            page.update(page=query.skip // query.limit + 1, hitsPerPage=query.limit)
+        plan = _SearchPlan(query, self._params)
+        return plan.result(self._search_all(plan.searches))
+
+    async def search_async(self, query: SearchQuery) -> SearchResult:
+        """The same search from the event loop, holding no thread while Meilisearch works
+        (see meilisearch_async_http)."""
+        if not self._ready:
+            # Creating and verifying the index blocks: not on the loop.
+            await asyncio.to_thread(self._ensure_ready)
+        plan = _SearchPlan(query, self._params)
+        searches = plan.searches
+        if len(searches) == 1:
+            path, body = f"/indexes/{self.index_uid}/search", searches[0]
         else:
-            # Offset mode gives the hits but only an estimated total; count apart.
-            page.update(offset=query.skip, limit=query.limit)
-            searches.append({**self._params(query), "page": 1, "hitsPerPage": 0})
-        facet_requests = query.facet_requests()
-        facet_answers: list[int] = []
-        for facet_query, names in facet_requests:
-            attributes = [_FACET_ATTRIBUTES[name] for name in names]
-            if facet_query is query:
-                page["facets"] = attributes
-                facet_answers.append(0)
-            else:
-                facet_answers.append(len(searches))
-                searches.append(
-                    {**self._params(facet_query), "page": 1, "hitsPerPage": 0, "facets": attributes}
-                )
-        results = self._search_all(searches)
-        total = results[1 if "offset" in page else 0]["totalHits"]
-        hits = results[0]["hits"]
-        result = SearchResult(ids=[], total=total)
-        if query.with_items:
-            try:
-                result.items = [hit["item"].encode() for hit in hits]
-            except KeyError as exc:
-                raise EngineUnavailable(
-                    "The Meilisearch index holds documents of an older version of the service "
-                    "and is being rebuilt from the database (`media-assets reindex` does it "
-                    "by hand)."
-                ) from exc
-        else:
-            result.ids = [hit["id"] for hit in hits]
-        for (_, names), answer in zip(facet_requests, facet_answers, strict=True):
-            distribution = results[answer].get("facetDistribution") or {}
-            for name in names:
-                values = distribution.get(_FACET_ATTRIBUTES[name], {})
-                if name is FacetName.UPLOADED_BY:
-                    values = {bytes.fromhex(key).decode(): count for key, count in values.items()}
-                result.facets[name] = top_facet_values({k: int(v) for k, v in values.items()})
-        return result
+            path, body = "/multi-search", self._multi_search(searches)
+        status, answer = await self._async_http.post(path, orjson.dumps(body))
+        parsed = _answer(status, answer)
+        return plan.result([parsed] if len(searches) == 1 else parsed["results"])
 
     def _search_all(self, searches: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(searches) == 1:
             return [self._post(f"/indexes/{self.index_uid}/search", searches[0])]
-        queries = [{**search, "indexUid": self.index_uid} for search in searches]
-        answer = self._post("/multi-search", {"queries": queries})
+        answer = self._post("/multi-search", self._multi_search(searches))
         results: list[dict[str, Any]] = answer["results"]
         return results
 
+    def _multi_search(self, searches: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"queries": [{**search, "indexUid": self.index_uid} for search in searches]}
+
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         status, answer = self._http.post(path, orjson.dumps(body))
-        if status != 200:
-            raise EngineUnavailable(f"Meilisearch answered {status}: {answer[:500]!r}")
-        return orjson.loads(answer)
+        return _answer(status, answer)
 
     def _params(self, query: SearchQuery) -> dict[str, Any]:
         text_parts = [query.text or "", query.file_name or ""]
@@ -368,3 +402,5 @@ class MeilisearchEngine:
 
     def close(self) -> None:
         self._ready = False
+        self._http.close()
+        self._async_http.close()

@@ -15,18 +15,27 @@ from service.search.tag_directory import TagDirectory
 from service.tags.service import get_tag
 
 
+def _unavailable(exc: EngineUnavailable) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"The search index cannot answer right now; try again shortly. ({exc})"
+    )
+
+
 def _search(engine: SearchIndex, query: SearchQuery) -> SearchResult:
     try:
         return engine.search(query)
     except EngineUnavailable as exc:
-        raise ServiceUnavailable(
-            f"The search index cannot answer right now; try again shortly. ({exc})"
-        ) from exc
+        raise _unavailable(exc) from exc
 
 
-def asset_page(engine: SearchIndex, tags: TagDirectory, query: SearchQuery, *, skip: int) -> bytes:
+async def asset_page(
+    engine: SearchIndex, tags: TagDirectory, query: SearchQuery, *, skip: int
+) -> bytes:
     """One engine call, tag details from the directory, the page JSON as bytes."""
-    result = _search(engine, query)
+    try:
+        result = await engine.search_async(query)
+    except EngineUnavailable as exc:
+        raise _unavailable(exc) from exc
     return render_page(
         result, skip=skip, limit=query.limit, facets=list(query.facets), tags=tags.current()
     )
