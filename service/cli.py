@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from service.auth import issue_token
+from service.auth import issue_token, subject_problem
 from service.config import Settings
 
 if TYPE_CHECKING:
@@ -78,8 +78,9 @@ def _serve_workers(args: argparse.Namespace, settings: Settings) -> int:
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     secret = settings.resolved_auth_secret(create=True)
     assert secret is not None
-    if not args.sub.strip():
-        print("--sub must not be empty", file=sys.stderr)
+    problem = subject_problem(args.sub)
+    if problem is not None:
+        print(f"--sub {problem}.", file=sys.stderr)
         return 2
     print(issue_token(secret=secret, subject=args.sub, scope=args.scope, ttl_seconds=args.ttl))
     return 0

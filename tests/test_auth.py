@@ -224,6 +224,20 @@ def test_token_without_exp_is_accepted(anonymous: TestClient, ids: dict[str, str
     assert response.status_code == 200
 
 
+def test_a_token_accepted_before_is_refused_once_it_expires(
+    anonymous: TestClient, ids: dict[str, str]
+) -> None:
+    """Verified tokens are remembered per process; their expiry is still checked on use."""
+    token = make_token(scope="media:read", ttl=2)
+    path = f"/api/tags/{ids['tag']}"
+    assert anonymous.get(path, headers=bearer(token)).status_code == 200
+    assert anonymous.get(path, headers=bearer(token)).status_code == 200
+    time.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()))
+    response = anonymous.get(path, headers=bearer(token))
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
 def test_sub_becomes_the_uploader(anonymous: TestClient) -> None:
     response = anonymous.post(
         "/api/media-assets",
