@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.text_rules import is_storable
 
 
 class DomainError(Exception):
@@ -79,8 +84,32 @@ async def _handle_http_exception(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+def _json_safe(value: Any) -> Any:
+    """A rejected input as JSON can show it: bytes that are not UTF-8, NaN and infinities
+    (Python's JSON reads them), and lone surrogates would make the 422 itself fail."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return value if is_storable(value) else value.encode("utf-8", "replace").decode()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {_json_safe(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 shape, with each rejected input made printable."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{**error, "input": _json_safe(error.get("input"))} for error in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(_json_safe(errors))}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _handle_domain_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
 
 

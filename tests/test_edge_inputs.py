@@ -4,14 +4,28 @@ with a sentence while the search engine is down)."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import jwt
 from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.assets.download import content_disposition
-from tests.conftest import SettingsFactory, bearer, make_token
+from service.config import Settings
+from tests.conftest import (
+    TEST_SECRET,
+    SettingsFactory,
+    bearer,
+    make_token,
+    row_counts,
+    stored_files,
+)
 
 
 def test_datetimes_without_a_utc_equivalent_are_422(client: TestClient) -> None:
@@ -97,3 +111,132 @@ def test_tag_search_folds_any_script(client: TestClient) -> None:
     for query in ("école", "STRASSE", "straße"):
         page = client.get("/api/tags", params={"search": query}).json()
         assert [tag["name"] for tag in page["items"]] == ["Sattlerei"], query
+
+
+def _raw(client: TestClient, method: str, path: str, body: bytes, content_type: str) -> Any:
+    return client.request(method, path, content=body, headers={"Content-Type": content_type})
+
+
+def test_lone_surrogates_nan_and_undecodable_bodies_are_422_with_a_sentence(
+    client: TestClient, settings: Settings
+) -> None:
+    tag = client.post("/api/tags", json={"name": "Saddle"}).json()
+    asset = client.post("/api/media-assets", json={"file_name": "belt.pdf"}).json()
+    before = row_counts(settings)
+    cases = [
+        ("POST", "/api/tags", b'{"name": "x\\ud800"}', "application/json"),
+        ("PUT", f"/api/tags/{tag['id']}", b'{"description": "x\\udfff"}', "application/json"),
+        ("POST", "/api/media-assets", b'{"file_name": "x\\ud800.pdf"}', "application/json"),
+        (
+            "POST",
+            "/api/media-assets",
+            b'{"file_name": "a.pdf", "uploaded_by": "\\udc00"}',
+            "application/json",
+        ),
+        (
+            "PUT",
+            f"/api/media-assets/{asset['id']}",
+            b'{"file_name": "\\ud800.pdf"}',
+            "application/json",
+        ),
+        ("POST", "/api/tags", b'{"name": NaN}', "application/json"),
+        ("POST", "/api/tags", b'{"name": "a", "color": Infinity}', "application/json"),
+        ("POST", "/api/tags", b"\xff", "application/octet-stream"),
+        ("POST", "/api/tags", b"\xff\xfe", "application/json"),
+    ]
+    for method, path, body, content_type in cases:
+        response = _raw(client, method, path, body, content_type)
+        assert response.status_code == 422, (path, body, response.text)
+        assert response.json()["detail"][0]["msg"], response.text
+    # A surrogate pair is one valid character (U+1F600): it is kept.
+    smile = client.post("/api/tags", json={"name": "grin \U0001f600"})
+    assert smile.status_code == 201, smile.text
+    assert row_counts(settings)["tag"] == before["tag"] + 1
+    assert row_counts(settings)["media_asset"] == before["media_asset"]
+
+
+def test_a_bare_array_of_tag_ids_has_the_same_cap_as_the_object_form(client: TestClient) -> None:
+    tag = client.post("/api/tags", json={"name": "Saddle"}).json()
+    asset = client.post("/api/media-assets", json={"file_name": "belt.pdf"}).json()
+    path = f"/api/media-assets/{asset['id']}/tags"
+    too_many = [tag["id"]] * 1001
+    for body in (too_many, {"tag_ids": too_many}):
+        response = client.post(path, json=body)
+        assert response.status_code == 422, response.text
+    assert client.post(path, json=[tag["id"]]).status_code == 200
+
+
+def test_multipart_abuse_is_refused_and_leaves_no_staging_file(
+    client: TestClient, settings: Settings
+) -> None:
+    long_boundary = "b" * 300
+    response = _raw(
+        client,
+        "POST",
+        "/api/media-assets/upload",
+        f"--{long_boundary}\r\n".encode(),
+        f"multipart/form-data; boundary={long_boundary}",
+    )
+    assert response.status_code == 422, response.text
+    assert "boundary" in response.json()["detail"][0]["msg"]
+
+    def many_empty_fields() -> Iterator[bytes]:
+        part = b'--x\r\nContent-Disposition: form-data; name="f"\r\n\r\n\r\n'
+        for _ in range(2000):
+            yield part * 10
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        yield b"a,b\r\n1,2\r\n--x--\r\n"
+
+    response = client.post(
+        "/api/media-assets/upload",
+        content=many_empty_fields(),
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 422, response.text
+    assert "at most" in response.json()["detail"][0]["msg"]
+    assert stored_files(settings) == []
+
+
+def test_a_chunked_upload_is_capped_by_the_bytes_that_arrive(
+    settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    small = settings_factory(tmp_path / "small", max_upload_bytes=1024)
+
+    def padded_upload() -> Iterator[bytes]:
+        # No Content-Length: the bytes must be counted as they come. A small file, then
+        # 2 MiB after the closing boundary, where the parser reads nothing.
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        yield b"a,b\r\n1,2\r\n--x--\r\n"
+        for _ in range(2 * 1024):
+            yield b"\0" * 1024
+
+    with TestClient(create_app(small), headers=bearer(make_token())) as client:
+        response = client.post(
+            "/api/media-assets/upload",
+            content=padded_upload(),
+            headers={"Content-Type": "multipart/form-data; boundary=x"},
+        )
+        assert response.status_code == 413, response.text
+        assert stored_files(small) == []
+
+
+def test_a_subject_that_cannot_be_stored_is_refused_by_the_token_command_and_the_api(
+    client: TestClient, settings: Settings
+) -> None:
+    undecodable = os.fsdecode(b"\xff")  # what a shell's $'\xff' arrives as
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "service.cli", "token", "--sub", undecodable],
+        env={**os.environ, "MEDIA_DATA_DIR": str(settings.data_dir)},
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"valid Unicode" in done.stderr
+    assert done.stdout == b""
+    # A token minted elsewhere with such a sub is refused with a sentence, not a 500.
+    forged = jwt.encode({"sub": "\udcff", "scope": "media:write"}, TEST_SECRET, algorithm="HS256")
+    response = client.post(
+        "/api/media-assets", json={"file_name": "belt.pdf"}, headers=bearer(forged)
+    )
+    assert response.status_code == 401
+    assert "sub claim" in response.json()["detail"]

@@ -10,7 +10,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from service.assets import service
 from service.assets.download import file_response
-from service.assets.schemas import MediaAssetCreate, MediaAssetPublic, MediaAssetUpdate, TagIdsBody
+from service.assets.schemas import (
+    MediaAssetCreate,
+    MediaAssetPublic,
+    MediaAssetUpdate,
+    TagIds,
+    TagIdsBody,
+)
 from service.assets.upload import UPLOAD_OPENAPI, receive_upload
 from service.consistency import await_index
 from service.deps import Reader, SessionDep, SettingsDep, StorageDep, Writer
@@ -23,12 +29,12 @@ router = APIRouter(
 )
 
 TagIdsPayload = Annotated[
-    TagIdsBody | list[uuid.UUID],
+    TagIdsBody | TagIds,
     Body(description='`{"tag_ids": [...]}`, or the bare JSON array of ids.'),
 ]
 
 
-def _ids(payload: TagIdsBody | list[uuid.UUID]) -> list[uuid.UUID]:
+def _ids(payload: TagIdsBody | TagIds) -> list[uuid.UUID]:
     return payload.tag_ids if isinstance(payload, TagIdsBody) else payload
 
 

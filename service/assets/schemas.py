@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from service.tags.schemas import TagPublic
-from service.text_rules import SingleLineText
+from service.text_rules import RequestBody, SingleLineText
 
 MAX_FILE_NAME = 255
 
@@ -31,10 +31,8 @@ FileName = Annotated[str, AfterValidator(clean_file_name)]
 TagIds = Annotated[list[uuid.UUID], Field(max_length=1000)]
 
 
-class MediaAssetCreate(BaseModel):
+class MediaAssetCreate(RequestBody):
     """A record with no file yet; its type comes from `file_type` or the name's extension."""
-
-    model_config = ConfigDict(extra="forbid")
 
     file_name: FileName
     file_type: Annotated[str | None, Field(max_length=32)] = None
@@ -43,9 +41,7 @@ class MediaAssetCreate(BaseModel):
     tag_ids: TagIds = Field(default_factory=list)
 
 
-class MediaAssetUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MediaAssetUpdate(RequestBody):
     file_name: FileName | None = None
     tag_ids: TagIds | None = None
 
@@ -57,9 +53,7 @@ class MediaAssetUpdate(BaseModel):
         return self
 
 
-class TagIdsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TagIdsBody(RequestBody):
     tag_ids: TagIds
 
 

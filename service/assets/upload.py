@@ -15,7 +15,7 @@ from typing import Any
 from anyio import to_thread
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from service.errors import TooLarge
@@ -27,6 +27,10 @@ TAG_IDS_FIELD = "tag_ids"
 MAX_FIELD_BYTES = 64 * 1024
 # Multipart framing around the file: boundaries, part headers and the tag id fields.
 ENVELOPE_ALLOWANCE = 1024 * 1024
+# The file and up to 1,000 tag ids sent as repeated fields, with room to spare: a body of
+# millions of empty parts costs CPU and memory however few bytes each one has.
+MAX_PARTS = 1100
+MAX_HEADER_BYTES = 16 * 1024  # the headers of one part
 
 # The schema FastAPI cannot infer for a hand-parsed body, so /docs and clients see it.
 UPLOAD_OPENAPI: dict[str, Any] = {
@@ -81,6 +85,8 @@ class _UploadCollector:
         self._part_name: str | None = None
         self._part_buffer: bytearray | None = None
         self._field_bytes = 0
+        self._parts = 0
+        self._header_bytes = 0
         self.writer: StagingWriter | None = None
         self.file_name: str | None = None
         self.file_done = False
@@ -98,15 +104,26 @@ class _UploadCollector:
         }
 
     def _part_begin(self) -> None:
+        self._parts += 1
+        if self._parts > MAX_PARTS:
+            raise body_error("multipart", f"An upload has at most {MAX_PARTS} parts.")
+        self._header_bytes = 0
         self._disposition = b""
         self._part_name = None
         self._part_buffer = None
 
     def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
         self._header_name += data[start:end]
 
     def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._count_header(end - start)
         self._header_value += data[start:end]
+
+    def _count_header(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise body_error("multipart", "The headers of a multipart part are too large.")
 
     def _header_end(self) -> None:
         if self._header_name.lower() == b"content-disposition":
@@ -164,9 +181,17 @@ async def receive_upload(request: Request, storage: Storage, *, limit: int) -> R
         raise TooLarge(f"The file is larger than the maximum upload size of {limit} bytes.")
 
     collector = _UploadCollector(storage, limit)
-    parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+    try:
+        parser = MultipartParser(boundary, collector.callbacks())  # type: ignore[arg-type]
+    except FormParserError as exc:
+        raise body_error("multipart", f"The multipart boundary is not usable: {exc}.") from exc
+    received = 0
     try:
         async for chunk in request.stream():
+            # Counted as it arrives: a chunked body declares no length to check up front.
+            received += len(chunk)
+            if received > limit + ENVELOPE_ALLOWANCE:
+                raise TooLarge(f"The file is larger than the maximum upload size of {limit} bytes.")
             if chunk:
                 # Hashing and disk writes stay off the event loop.
                 await to_thread.run_sync(parser.write, chunk)

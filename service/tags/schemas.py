@@ -7,9 +7,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from service.text_rules import NoNulText
+from service.text_rules import NoNulText, RequestBody
 
 COLOR_PATTERN = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
@@ -38,18 +38,14 @@ TagColor = Annotated[str | None, AfterValidator(_check_color)]
 TagDescription = Annotated[NoNulText | None, Field(max_length=2000)]
 
 
-class TagCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TagCreate(RequestBody):
     name: TagName
     description: TagDescription = None
     color: TagColor = None
 
 
-class TagUpdate(BaseModel):
+class TagUpdate(RequestBody):
     """Any of the three fields; `description` and `color` may be set to null to clear them."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: TagName | None = None
     description: TagDescription = None
