@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from indexer import outbox, replay
@@ -16,6 +16,7 @@ from indexer.documents import load_documents
 from indexer.engines.base import SearchEngine
 from indexer.query import EngineUnavailable
 from store import indexer_state
+from store.models import MediaAsset
 from store.outbox import lag
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,9 @@ MAX_BACKOFF_SECONDS = 30.0
 UPKEEP_INTERVAL_SECONDS = 600.0
 # How often the loop settles rebuilds whose owner handed them over or died.
 REBUILD_TIDY_SECONDS = 1.0
+# How often the loop asks the engine whether its index must be rebuilt (damaged, gone).
+REBUILD_CHECK_SECONDS = 2.0
+REBUILDING = "the index is being rebuilt from the database"
 
 
 class IndexerWorker:
@@ -43,6 +47,7 @@ class IndexerWorker:
         self._heartbeat: threading.Thread | None = None
         self._next_upkeep = 0.0
         self._next_tidy = 0.0
+        self._next_rebuild_check = 0.0
         self._outbox_lock: outbox.OutboxLock | None = None
         self.indexer_id = indexer_state.new_indexer_id()
         # Copies of what the database row says; the row is what other processes read.
@@ -146,53 +151,113 @@ class IndexerWorker:
         except Exception as exc:  # retried on the next round; indexing goes on meanwhile
             log.warning("settling abandoned rebuilds failed: %s", exc)
 
-    def _loop(self) -> None:
+    def _rebuild_if_needed(self) -> None:
+        now = time.monotonic()
+        if now < self._next_rebuild_check:
+            return
+        self._next_rebuild_check = now + REBUILD_CHECK_SECONDS
+        try:
+            stale = self._engine.needs_rebuild()
+        except EngineUnavailable:
+            return  # a server that is down: nothing to rebuild into yet
+        if stale:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Rebuild the index from the database, saying so meanwhile: `/readyz` is not ready
+        and writes answer pending until the first batch after it succeeds."""
+        from indexer.maintenance import reindex
+
+        log.warning("rebuilding the %s index from the database", self._engine.name)
+        self._set_error(REBUILDING)
+        try:
+            # No wait for the replay: this loop applies the rows it waits for.
+            reindex(self._db, self._engine, show_progress=False, replay_wait_seconds=0)
+        except Exception as exc:
+            self._set_error(f"{REBUILDING}, and it failed: {exc.__class__.__name__}: {exc}")
+            raise
+        log.warning("the %s index was rebuilt from the database", self._engine.name)
+
+    def _loop(self, *, rebuild_first: bool) -> None:
         backoff = 0.5
+        ready = not rebuild_first
         while not self._stop.is_set():
-            self._upkeep_if_due()
-            self._tidy_rebuilds_if_due()
             try:
+                if not ready:
+                    # The index had to be rebuilt before this indexer could write it.
+                    self._rebuild()
+                    self._claim_for_writing()
+                    ready = True
+                self._upkeep_if_due()
+                self._tidy_rebuilds_if_due()
+                self._rebuild_if_needed()
                 applied = self.run_once()
                 backoff = 0.5
             except Exception:  # the loop must outlive any failure; it retries
                 log.warning("indexing failed, retrying in %.1fs: %s", backoff, self.last_error)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+                self._next_rebuild_check = 0.0  # a failure may mean a damaged index
                 continue
             if not applied:
                 # Other processes' writes only show up in the table: poll it now and then.
                 self._wake.wait(IDLE_POLL_SECONDS)
                 self._wake.clear()
 
+    def _claim_for_writing(self) -> None:
+        self._engine.open_for_writing()
+        if self._outbox_lock is None:
+            self._outbox_lock = outbox.OutboxLock.take(self._db)
+
+    def _needs_rebuild_at_start(self) -> bool:
+        """An index that cannot be served (another format, damaged, missing), or one whose
+        documents do not add up to the database's assets: a data dir restored without its
+        index, say, which would otherwise be served as if complete."""
+        try:
+            if self._engine.needs_rebuild():
+                return True
+            indexed = self._engine.document_count()
+        except EngineUnavailable as exc:
+            # A server that is down now is checked again by the loop.
+            log.warning("could not check the %s index: %s", self._engine.name, exc)
+            return False
+        with Session(self._db) as session:
+            assets = session.execute(select(func.count()).select_from(MediaAsset)).scalar_one()
+            pending = lag(session).pending
+        if abs(assets - indexed) > pending:
+            log.warning(
+                "the %s index holds %d documents for %d assets (%d writes pending)",
+                self._engine.name,
+                indexed,
+                assets,
+                pending,
+            )
+            return True
+        return False
+
     def start(self) -> None:
         """Register in the database and start beating, claim the index (and on SQLite the
         outbox) for writing, then index in a thread.
 
-        An index an older version wrote in another format is rebuilt first, here, before
-        anything is served from it: searches answer 503 until the rebuild swaps in."""
+        An index that must be rebuilt first (see `_needs_rebuild_at_start`) is rebuilt in
+        that thread, so the service starts at once: searches answer 503 and `/readyz`
+        says the index is being rebuilt until the new one swaps in."""
         indexer_state.register(self._db, self.indexer_id)
         self._registered = True
         self._heartbeat = threading.Thread(target=self._beat, name="indexer-heartbeat", daemon=True)
         self._heartbeat.start()
         try:
-            try:
-                stale = self._engine.needs_rebuild()
-            except EngineUnavailable as exc:
-                # A server that is down now is checked again at the next start.
-                log.warning("could not check the %s index's shape: %s", self._engine.name, exc)
-                stale = False
-            if stale:
-                from indexer.maintenance import reindex
-
-                log.warning("rebuilding the %s index from the database", self._engine.name)
-                # No wait for the replay: this indexer has not started; its loop finishes it.
-                reindex(self._db, self._engine, show_progress=False, replay_wait_seconds=0)
-            self._engine.open_for_writing()
-            self._outbox_lock = outbox.OutboxLock.take(self._db)
+            rebuild_first = self._needs_rebuild_at_start()
+            if rebuild_first:
+                self._set_error(REBUILDING)
+            else:
+                self._claim_for_writing()
         except BaseException:
             self.stop()  # a refused second indexer leaves no row behind
             raise
-        self._thread = threading.Thread(target=self._loop, name="indexer", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, kwargs={"rebuild_first": rebuild_first}, name="indexer", daemon=True
+        )
         self._thread.start()
 
     @property

@@ -218,7 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit codes beside 0 (done) and 1 (`check` found drift).
+EXIT_SCHEMA = 2
+EXIT_ENGINE = 3
+
+
 def main(argv: list[str] | None = None) -> int:
+    from indexer.query import EngineUnavailable
     from store.migrate import SchemaNotCurrent
 
     args = build_parser().parse_args(argv)
@@ -227,7 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         result: int = handler(args, Settings())
     except SchemaNotCurrent as exc:
         print(f"media-assets: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_SCHEMA
+    except EngineUnavailable as exc:
+        # The index or its server cannot do it now: say why, without a traceback.
+        print(f"media-assets {args.command}: {exc}", file=sys.stderr)
+        return EXIT_ENGINE
     return result
 
 

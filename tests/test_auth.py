@@ -232,7 +232,8 @@ def test_a_token_accepted_before_is_refused_once_it_expires(
     path = f"/api/tags/{ids['tag']}"
     assert anonymous.get(path, headers=bearer(token)).status_code == 200
     assert anonymous.get(path, headers=bearer(token)).status_code == 200
-    time.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()))
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires - time.time()))
     response = anonymous.get(path, headers=bearer(token))
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]

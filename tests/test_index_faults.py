@@ -1,11 +1,14 @@
-"""Index faults that must heal or say so: a full disk under the embedded index."""
+"""Index faults that must heal or say so: a full disk under the embedded index, damaged
+segment files, an index deleted or never restored, and what a killed rebuild leaves."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +22,7 @@ from indexer.engines import embedded
 from indexer.maintenance import find_drift
 from service.app import create_app
 from service.config import Settings
-from tests.conftest import bearer, create_record, create_tag, make_token
+from tests.conftest import TEST_SECRET, bearer, create_record, create_tag, make_token
 
 ENOSPC_MESSAGE = "An IO error occurred: 'No space left on device (os error 28)'"
 
@@ -64,9 +67,9 @@ class FullDisk:
         self._full = True
         if self.mounted:
             free = shutil.disk_usage(self.index_dir).free
-            with (self.index_dir / self.FILLER).open("wb") as filler:
-                with contextlib.suppress(OSError):
-                    filler.write(b"\0" * free)
+            filler = self.index_dir / self.FILLER
+            with filler.open("wb") as handle, contextlib.suppress(OSError):
+                handle.write(b"\0" * free)
 
     def free(self) -> None:
         self._full = False
@@ -75,7 +78,7 @@ class FullDisk:
 
     def release(self) -> None:
         if self.mounted:
-            subprocess.run(["umount", "-l", str(self.index_dir)], check=False)  # noqa: S607
+            subprocess.run(["umount", "-l", str(self.index_dir)], check=False)  # noqa: S603, S607
 
 
 def _mount_tmpfs(directory: Path) -> bool:
@@ -143,3 +146,120 @@ def test_a_full_disk_fails_batches_whole_and_converges_once_space_returns(
         assert api.get("/api/media-assets", params={"search": "tan 29"}).json()["total"] == 21
         state = api.app.state  # type: ignore[attr-defined]
         assert find_drift(state.engine, state.search).total == 0
+
+
+def _fill(api: TestClient, count: int) -> list[str]:
+    tag = create_tag(api, "oxblood")
+    return [
+        create_record(api, f"wallet-{n:02d}.pdf", tag_ids=[tag["id"]])["id"] for n in range(count)
+    ]
+
+
+def _damage_segments(index_dir: Path) -> None:
+    """Random bytes over every term dictionary and half of every document store."""
+    current = index_dir / (index_dir / "CURRENT").read_text().strip()
+    rng = random.Random(7)
+    for path in current.iterdir():
+        if path.suffix == ".term":
+            path.write_bytes(rng.randbytes(path.stat().st_size))
+        elif path.suffix == ".store":
+            os.truncate(path, path.stat().st_size // 2)
+
+
+def _converged(api: TestClient, expected: set[str]) -> None:
+    def complete() -> bool:
+        page = api.get("/api/media-assets", params={"limit": 1000})
+        return page.status_code == 200 and {item["id"] for item in page.json()["items"]} == expected
+
+    _wait_until(complete)
+    _wait_until(lambda: api.get("/readyz").status_code == 200)
+    state = api.app.state  # type: ignore[attr-defined]
+    assert find_drift(state.engine, state.search).total == 0
+
+
+def test_a_damaged_index_answers_503_keeps_writes_and_is_rebuilt_in_the_background(
+    settings: Settings,
+) -> None:
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        ids = set(_fill(api, 30))
+    _damage_segments(settings.index_dir)
+
+    # Without an indexer: the service starts, says what is wrong, and keeps writes.
+    quiet = settings.model_copy(update={"run_indexer": False, "index_wait_ms": 0})
+    with TestClient(create_app(quiet), headers=bearer(make_token())) as api:
+        for params in ({}, {"search": "wallet"}, {"file_type": "pdf"}):
+            listed = api.get("/api/media-assets", params=params)
+            assert listed.status_code == 503, listed.text
+            assert "being rebuilt" in listed.json()["detail"]
+        ready = api.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["search"].startswith("error: The embedded index")
+        ids.add(create_record(api, "late-wallet.pdf")["id"])
+
+    # With its indexer, the index is rebuilt from the database and served whole again.
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        _converged(api, ids)
+        assert api.get("/api/media-assets", params={"search": "wallet"}).json()["total"] == 31
+
+
+def test_an_index_deleted_while_serving_answers_503_then_is_rebuilt(settings: Settings) -> None:
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        ids = set(_fill(api, 20))
+        shutil.rmtree(settings.index_dir)
+        listed = api.get("/api/media-assets")
+        # 503 until the indexer notices (within seconds) and rebuilds; never a 500.
+        assert listed.status_code in (200, 503), listed.text
+        if listed.status_code == 503:
+            assert "rebuilt" in listed.json()["detail"]
+        _converged(api, ids)
+
+
+def test_a_data_dir_restored_without_its_index_is_rebuilt_at_start(settings: Settings) -> None:
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        ids = set(_fill(api, 20))
+    shutil.rmtree(settings.index_dir)
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        # A new empty index would have listed 0 of 20 as if complete.
+        _converged(api, ids)
+
+
+def test_reindex_builds_a_fresh_index_without_opening_the_damaged_one_and_removes_leftovers(
+    settings: Settings,
+) -> None:
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        ids = set(_fill(api, 10))
+    _damage_segments(settings.index_dir)
+    # What a reindex killed half way leaves: a build directory nobody holds the lock of.
+    abandoned = settings.index_dir / "building-killed0000"
+    abandoned.mkdir()
+    (abandoned / ".building.lock").touch()
+    environment = {
+        **os.environ,
+        "MEDIA_DATA_DIR": str(settings.data_dir),
+        "MEDIA_AUTH_SECRET": TEST_SECRET,
+        **({"MEDIA_DATABASE_URL": settings.database_url} if settings.database_url else {}),
+    }
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "service.cli", command],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    damaged = run("check")
+    # A sentence and a failing exit code, not a traceback.
+    assert damaged.returncode != 0
+    assert "Traceback" not in damaged.stderr, damaged.stderr
+    assert "cannot be" in damaged.stderr + damaged.stdout
+    rebuilt = run("reindex")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    checked = run("check")
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    assert not abandoned.exists()
+    quiet = settings.model_copy(update={"run_indexer": False})
+    with TestClient(create_app(quiet), headers=bearer(make_token())) as api:
+        page = api.get("/api/media-assets", params={"limit": 100}).json()
+        assert {item["id"] for item in page["items"]} == ids

@@ -30,6 +30,10 @@ class SearchEngine(SearchIndex, Protocol):
         """Build a fresh index from `batches` and swap it in atomically."""
         ...
 
+    def document_count(self) -> int:
+        """How many documents the index holds."""
+        ...
+
     def fingerprints(self) -> dict[str, str]:
         """Every indexed id with its document's fingerprint, for drift checks."""
         ...

@@ -1,8 +1,7 @@
 """The embedded engine: a Tantivy index in the data dir, so the service needs no server.
 
-Each index lives in its own directory under `<data>/index/`; the file `CURRENT`
-names the one in use. A rebuild writes a new directory and replaces `CURRENT`
-atomically; open engines notice and reopen, so a reindex swaps in live.
+Its directories are `embedded_dirs`'s: a rebuild swaps a new one in live, and an index
+that cannot be read is answered 503 and noted for the indexer to rebuild.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ import logging
 import os
 import shutil
 import threading
-import time
-import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ import orjson
 import tantivy
 
 from indexer.documents import SearchDocument
+from indexer.engines.embedded_dirs import IndexDirectories, IndexMissing
 from indexer.engines.embedded_pages import (
     EVERYTHING,
     RecentlyUsed,
@@ -45,13 +43,11 @@ from indexer.text import analysed, typo_budget, words
 
 log = logging.getLogger(__name__)
 
-POINTER = "CURRENT"
 WRITER_HEAP_BYTES = 64_000_000
 # A rebuild indexes on two threads, each with half the heap: at 1,000,000 assets that is
 # 4 segments and no merge (with 256 MB, merging took 30 s of CPU at the end).
 REBUILD_THREADS = 2
 REBUILD_HEAP_BYTES = 1_000_000_000
-ABANDONED_BUILD_SECONDS = 24 * 3600
 _FACET_FIELDS = {
     FacetName.TAGS: "tag_ids",
     FacetName.FILE_TYPE: "file_type",
@@ -98,12 +94,6 @@ def _schema() -> tantivy.Schema:
     for name in _TEXT_SORTS.values():
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     return builder.build()
-
-
-def _stamp(pointer: Path) -> tuple[int, int]:
-    """Every swap replaces CURRENT by a new file: a new inode, whatever the clock says."""
-    status = pointer.stat()
-    return status.st_ino, status.st_mtime_ns
 
 
 class _Encoder:
@@ -180,99 +170,66 @@ class EmbeddedEngine:
         self.schema = _schema()
         self._lock = threading.RLock()
         self._writer: tantivy.IndexWriter | None = None
+        self.dirs = IndexDirectories(root)
         self._pointer_stamp: tuple[int, int] | None = None
+        # Why the index cannot be opened (missing, damaged), when it cannot.
+        self._unreadable: str | None = None
         self._kept_searcher: _KeptSearcher | None = None
         self._thresholds = SortThresholds()
         self._facet_cache = RecentlyUsed[dict[FacetName, list[tuple[str, int]]]]()
-        self.root.mkdir(parents=True, exist_ok=True)
+        if self.dirs.is_new():
+            self.dirs.create_first()
         self._index = self._open_current()
 
     # -- directories ---------------------------------------------------------
 
-    def _pointer(self) -> Path:
-        return self.root / POINTER
-
     def current_dir(self) -> Path:
-        pointer = self._pointer()
-        if not pointer.exists():
-            self._create_pointer()
-        return self.root / pointer.read_text().strip()
-
-    def _create_pointer(self) -> None:
-        """The first index of a new data dir. Several processes may start at once: a hard
-        link creates CURRENT only if it does not exist yet, so exactly one of them wins."""
-        directory = self.new_dir()
-        staging = self.root / f"{POINTER}.{uuid.uuid4().hex}"
-        staging.write_text(directory.name)
-        try:
-            os.link(staging, self._pointer())
-        except FileExistsError:
-            directory.rmdir()
-        finally:
-            staging.unlink()
-
-    def new_dir(self) -> Path:
-        directory = self.root / f"index-{uuid.uuid4().hex[:12]}"
-        directory.mkdir(parents=True)
-        return directory
-
-    def swap_in(self, directory: Path) -> None:
-        """Make `directory` the index in use, atomically."""
-        staging = self.root / f"{POINTER}.{uuid.uuid4().hex}"
-        staging.write_text(directory.name)
-        os.replace(staging, self._pointer())
+        return self.dirs.current()
 
     def _open_current(self) -> tantivy.Index | None:
-        """The index CURRENT names, or None when an older version of the service built it
-        with another schema: it is then unreadable until `needs_rebuild` is acted on."""
-        directory = self.current_dir()
-        self._pointer_stamp = _stamp(self._pointer())
+        """The index CURRENT names, or None when it cannot be served: built by an older
+        version with another schema, missing or damaged. Either way `needs_rebuild` says
+        so, searches answer 503, and the indexer rebuilds it from the database."""
+        self._pointer_stamp = self.dirs.stamp()
+        self._unreadable = None
         try:
+            directory = self.dirs.current()
             return tantivy.Index(self.schema, path=str(directory), reuse=True)
-        except ValueError as exc:
-            if "schema does not match" not in str(exc):
-                raise
-            log.warning(
-                "the embedded index in %s has an older schema; it needs a rebuild", directory
-            )
-            return None
+        except IndexMissing as exc:
+            self._unreadable = f"the index is missing ({exc})"
+        except (ValueError, OSError) as exc:
+            if "schema does not match" in str(exc):
+                self._unreadable = "it was built by an older version of the service"
+            else:
+                self._unreadable = f"it cannot be opened ({exc})"
+        log.warning("the embedded index in %s needs a rebuild: %s", self.root, self._unreadable)
+        return None
 
     def needs_rebuild(self) -> bool:
-        return self._index is None
+        self._follow_swaps()
+        return self._index is None or self.dirs.damage() is not None
 
     def _current_index(self) -> tantivy.Index:
         if self._index is None:
             raise EngineUnavailable(
-                "The embedded index was built by an older version of the service and is "
-                "being rebuilt from the database (`media-assets reindex` does it by hand)."
+                f"The embedded index cannot be used: {self._unreadable}; it is being rebuilt "
+                "from the database (`media-assets reindex` does it by hand)."
             )
         return self._index
 
     def _follow_swaps(self) -> None:
-        """Reopen when a rebuild has pointed CURRENT at a new directory."""
-        stamp = _stamp(self._pointer())
-        if stamp == self._pointer_stamp:
+        """Reopen when a rebuild has pointed CURRENT at a new directory (or it vanished)."""
+        if self.dirs.stamp() == self._pointer_stamp:
             return
         with self._lock:
-            if _stamp(self._pointer()) == self._pointer_stamp:
+            if self.dirs.stamp() == self._pointer_stamp:
                 return
             had_writer = self._writer is not None
             self._writer = None
+            self._kept_searcher = None
             self._index = self._open_current()
             if had_writer:
-                self._remove_stale_dirs()
-
-    def _remove_stale_dirs(self) -> None:
-        # Only the writer's owner removes old directories: nobody writes them any more.
-        current = self.current_dir().name
-        for directory in self.root.glob("index-*"):
-            if directory.name != current:
-                shutil.rmtree(directory, ignore_errors=True)
-        # A rebuild that died half way leaves its `building-` directory behind.
-        cutoff = time.time() - ABANDONED_BUILD_SECONDS
-        for directory in self.root.glob("building-*"):
-            if directory.stat().st_mtime < cutoff:
-                shutil.rmtree(directory, ignore_errors=True)
+                self.dirs.remove_stale()
 
     def open_for_writing(self) -> None:
         """Take the index's writer lock now, or say which process must be stopped."""
@@ -289,7 +246,7 @@ class EmbeddedEngine:
                     "engine only one process may write the index. Stop the other indexer, "
                     "or run this one with MEDIA_RUN_INDEXER=false."
                 ) from exc
-            self._remove_stale_dirs()
+            self.dirs.remove_stale()
         return self._writer
 
     # -- writing -------------------------------------------------------------
@@ -346,23 +303,29 @@ class EmbeddedEngine:
                 log.warning("rolling back the failed index writer: %s", exc)
 
     def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
-        """Fill a fresh index directory, then point CURRENT at it atomically."""
-        # Built under a `building-` name, which no writer's clean-up touches, and renamed
-        # to `index-` only when complete, just before the swap.
-        building = self.root / f"building-{uuid.uuid4().hex[:12]}"
-        building.mkdir()
-        index = tantivy.Index(self.schema, path=str(building), reuse=False)
-        writer = index.writer(REBUILD_HEAP_BYTES, REBUILD_THREADS)
-        encoder = _Encoder()
-        for batch in batches:
-            for doc in batch:
-                writer.add_json(encoder.encode(doc))
-        writer.commit()
-        writer.wait_merging_threads()
-        del writer, index
-        directory = self.root / building.name.replace("building-", "index-", 1)
-        os.rename(building, directory)
-        self.swap_in(directory)
+        """Fill a fresh index directory, then point CURRENT at it atomically. Nothing of
+        the index in use is opened, so a damaged or missing one is rebuilt the same way;
+        a build that fails removes its directory, and one that was killed is removed by
+        the next build or writer (its lock died with it)."""
+        self.dirs.remove_abandoned_builds()
+        building, lock = self.dirs.building_dir()
+        try:
+            try:
+                index = tantivy.Index(self.schema, path=str(building), reuse=False)
+                writer = index.writer(REBUILD_HEAP_BYTES, REBUILD_THREADS)
+                encoder = _Encoder()
+                for batch in batches:
+                    for doc in batch:
+                        writer.add_json(encoder.encode(doc))
+                writer.commit()
+                writer.wait_merging_threads()
+                del writer, index
+            except BaseException:
+                shutil.rmtree(building, ignore_errors=True)
+                raise
+            self.dirs.swap_in(building)
+        finally:
+            lock.close()
         self._follow_swaps()
 
     # -- reading -------------------------------------------------------------
@@ -451,6 +414,31 @@ class EmbeddedEngine:
         return tantivy.Query.boolean_query(clauses)
 
     def search(self, query: SearchQuery) -> SearchResult:
+        try:
+            return self._search(query)
+        except (IndexMissing, ValueError, OSError) as exc:
+            raise self._unreadable_index(exc) from exc
+
+    def _unreadable_index(self, exc: Exception) -> EngineUnavailable:
+        """The error for a read that failed. Tantivy reports a damaged or vanished file
+        as ValueError or OSError: noted for the indexer, which rebuilds the index from the
+        database and swaps it in."""
+        if isinstance(exc, IndexMissing):
+            reason = f"the index is missing ({exc})"
+        else:
+            reason = f"it cannot be read ({exc})"
+            self.dirs.note_damage(self._index_dir(), str(exc))
+        return EngineUnavailable(
+            f"The embedded index cannot be used: {reason}; it is being rebuilt from the database."
+        )
+
+    def _index_dir(self) -> Path:
+        try:
+            return self.dirs.current()
+        except IndexMissing:
+            return self.root
+
+    def _search(self, query: SearchQuery) -> SearchResult:
         generation = self._generation()
         searcher = self._searcher(generation)
         tantivy_query = self.build_query(query)
@@ -510,7 +498,7 @@ class EmbeddedEngine:
         """Changes with every commit to the index in use: Tantivy replaces meta.json on
         each one, and a swap replaces CURRENT. Read before the searcher is taken, so a
         result computed later is never filed under an older generation than its own."""
-        meta = os.stat(self.current_dir() / "meta.json")
+        meta = os.stat(self.dirs.current() / "meta.json")
         return (self._pointer_stamp, meta.st_ino, meta.st_mtime_ns, meta.st_size)
 
     def _facets(
@@ -547,7 +535,19 @@ class EmbeddedEngine:
         self._facet_cache.put(key, counts)
         return counts
 
+    def document_count(self) -> int:
+        try:
+            return int(self._searcher().num_docs)
+        except (IndexMissing, ValueError, OSError) as exc:
+            raise self._unreadable_index(exc) from exc
+
     def fingerprints(self) -> dict[str, str]:
+        try:
+            return self._fingerprints()
+        except (IndexMissing, ValueError, OSError) as exc:
+            raise self._unreadable_index(exc) from exc
+
+    def _fingerprints(self) -> dict[str, str]:
         searcher = self._searcher()
         total = searcher.num_docs
         if total == 0:
@@ -562,14 +562,19 @@ class EmbeddedEngine:
     def ping(self) -> None:
         try:
             self._searcher()
-        except (OSError, ValueError) as exc:
+        except (IndexMissing, OSError, ValueError) as exc:
             raise EngineUnavailable(f"The embedded index cannot be read: {exc}") from exc
+        damage = self.dirs.damage()
+        if damage is not None:
+            raise EngineUnavailable(
+                f"The embedded index cannot be read ({damage}); it is being rebuilt."
+            )
 
     def upkeep(self) -> None:
         """Nothing to do: Tantivy merges segments by itself."""
 
     def status(self) -> dict[str, object]:
-        return {"index_dir": self.current_dir().name}
+        return {"index_dir": self._index_dir().name}
 
     def close(self) -> None:
         with self._lock:

@@ -258,6 +258,14 @@ class MeilisearchEngine:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
         return any(dict(doc).get("shape") != DOCUMENT_SHAPE for doc in found.results)
 
+    def document_count(self) -> int:
+        self._ensure_ready()
+        try:
+            stats = self.client.index(self.index_uid).get_stats()
+        except MeilisearchError as exc:
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+        return int(stats.number_of_documents)
+
     def open_for_writing(self) -> None:
         """Nothing to take: several indexers may share a Meilisearch index (the outbox
         keeps each asset's writes in order), and a server that is down now is retried."""
