@@ -67,8 +67,7 @@ def subject_problem(subject: str) -> str | None:
         or not is_storable(subject)
     ):
         return (
-            f"must be at most {MAX_SUBJECT} characters of valid Unicode without control "
-            "characters"
+            f"must be at most {MAX_SUBJECT} characters of valid Unicode without control characters"
         )
     return None
 
