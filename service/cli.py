@@ -32,14 +32,22 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
     secret = settings.resolved_auth_secret(create=True)
     assert secret is not None
-    token = issue_token(secret=secret, subject="admin", scope="media:admin", ttl_seconds=None)
-    source = "MEDIA_AUTH_SECRET" if settings.auth_secret else str(settings.data_dir / "auth_secret")
-    print(f"Auth secret from {source}.", flush=True)
-    print(f"Admin token (sub=admin, scope=media:admin):\n  {token}", flush=True)
-    link = sign_in_url(args.host, args.port, secret=secret)
-    print(
-        f"Open the library (this link signs you in for {SIGN_IN_HOURS} hours): {link}", flush=True
-    )
+    if settings.auth_secret:
+        # A configured secret is a deployment: its logs must not hold a working token.
+        print(
+            "Auth secret from MEDIA_AUTH_SECRET; no token is printed "
+            "(`media-assets token --sub NAME` makes one).",
+            flush=True,
+        )
+    else:
+        token = issue_token(secret=secret, subject="admin", scope="media:admin", ttl_seconds=None)
+        print(f"Auth secret from {settings.data_dir / 'auth_secret'}.", flush=True)
+        print(f"Admin token (sub=admin, scope=media:admin):\n  {token}", flush=True)
+        link = sign_in_url(args.host, args.port, secret=secret)
+        print(
+            f"Open the library (this link signs you in for {SIGN_IN_HOURS} hours): {link}",
+            flush=True,
+        )
     print(f"API docs: {base_url(args.host, args.port)}docs", flush=True)
     if args.workers == 1:
         uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")

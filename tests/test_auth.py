@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,6 +16,7 @@ import jwt
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.meilisearch_server import free_port
 from service.app import create_app
 from service.config import Settings
 from tests import samples
@@ -262,3 +266,36 @@ def test_openapi_declares_bearer_security(anonymous: TestClient) -> None:
     schema = anonymous.get("/openapi.json").json()
     schemes = schema["components"]["securitySchemes"].values()
     assert any(s["type"] == "http" and s["scheme"].lower() == "bearer" for s in schemes)
+
+
+def test_serve_prints_no_token_when_the_secret_is_configured(tmp_path: Path) -> None:
+    """A configured secret is a deployment (compose): its logs must not hold a token."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "MEDIA_DATA_DIR": str(tmp_path),
+        "MEDIA_AUTH_SECRET": TEST_SECRET,
+        "MEDIA_RUN_INDEXER": "false",
+    }
+    subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=environment, check=True)
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        printed = []
+        for line in server.stdout:
+            printed.append(line)
+            if line.startswith("API docs"):
+                break
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    output = "".join(printed)
+    assert "MEDIA_AUTH_SECRET" in output
+    assert "token=" not in output
+    assert "eyJ" not in output  # no JWT at all
