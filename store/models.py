@@ -54,6 +54,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# 64-bit where values or ids can pass 2**31 (a 3 GB file, a long-lived outbox). SQLite's
+# INTEGER is 64-bit already, and an outbox id must stay INTEGER there to be the rowid.
+BIG_INTEGER = BigInteger().with_variant(Integer(), "sqlite")
+
+
 def _timestamp_column(*, index: bool = False) -> Column[datetime]:
     return Column(UTCDateTime(), nullable=False, index=index)
 
@@ -71,7 +76,7 @@ class MediaAsset(SQLModel, table=True):
     file_type: str = Field(sa_column=Column(String(32), nullable=False))
     content_type: str = Field(sa_column=Column(String(255), nullable=False))
     storage_location: str | None = Field(default=None, sa_column=Column(String(255)))
-    file_size_bytes: int = Field(default=0)
+    file_size_bytes: int = Field(default=0, sa_column=Column(BIG_INTEGER, nullable=False))
     checksum_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
     uploaded_by: str = Field(sa_column=Column(String(255), nullable=False, index=True))
     uploaded_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column(index=True))
@@ -138,7 +143,7 @@ class IndexOutbox(SQLModel, table=True):
     # AUTOINCREMENT: ids never go back, so "every row up to id N is applied" stays true.
     __table_args__ = {"sqlite_autoincrement": True}
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, sa_column=Column(BIG_INTEGER, primary_key=True))
     asset_id: uuid.UUID = Field(sa_column=Column(Uuid(), nullable=False, index=True))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
@@ -176,7 +181,7 @@ class IndexRebuild(SQLModel, table=True):
     built_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     swapped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # The newest outbox id just after the swap: the replay waits for every row up to it.
-    replay_after: int | None = Field(default=None)
+    replay_after: int | None = Field(default=None, sa_column=Column(BIG_INTEGER))
 
 
 class IndexReplay(SQLModel, table=True):

@@ -3,20 +3,22 @@ service refuses to run on a database that is not at the current revision."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
+from sqlalchemy import create_engine, insert, text, update
+from sqlmodel import SQLModel, col
 
 from service.app import create_app
 from service.cli import main as cli_main
 from service.config import Settings
 from store.migrate import SchemaNotCurrent, head_revision
-from tests.conftest import TEST_SECRET, SettingsFactory
+from store.models import IndexOutbox, MediaAsset, utc_now
+from tests.conftest import TEST_SECRET, SettingsFactory, bearer, make_token
 
 
 def test_models_and_migrations_agree(settings: Settings) -> None:
@@ -57,7 +59,7 @@ def test_serve_refuses_a_newer_schema(settings_factory: SettingsFactory, tmp_pat
     engine.dispose()
     with pytest.raises(SchemaNotCurrent, match="newer"), TestClient(create_app(settings)):
         pass
-    assert head_revision() == "0006"
+    assert head_revision() == "0007"
 
 
 def test_upgrading_from_0001_folds_existing_descriptions(tmp_path: Path) -> None:
@@ -125,3 +127,32 @@ def test_upgrading_from_0002_counts_existing_links(tmp_path: Path) -> None:
         counts = connection.execute(text("SELECT asset_count FROM tag ORDER BY id")).all()
     engine.dispose()
     assert [count for (count,) in counts] == [2, 0]
+
+
+def test_sizes_and_outbox_ids_past_32_bits_are_kept(settings: Settings) -> None:
+    """A 5 GiB file's size, and an outbox id past 2**31 (migration 0007 on PostgreSQL)."""
+    five_gib = 5 * 2**30
+    with TestClient(create_app(settings), headers=bearer(make_token())) as api:
+        asset = api.post("/api/media-assets", json={"file_name": "tannery-film.pdf"}).json()
+        asset_id = uuid.UUID(asset["id"])
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    update(MediaAsset)
+                    .where(col(MediaAsset.id) == asset_id)
+                    .values(file_size_bytes=five_gib)
+                )
+                # The indexer picks the asset up from an outbox row with a 64-bit id.
+                connection.execute(
+                    insert(IndexOutbox).values(
+                        id=2**31 + 7, asset_id=asset_id, created_at=utc_now()
+                    )
+                )
+        finally:
+            engine.dispose()
+        assert api.get(f"/api/media-assets/{asset['id']}").json()["file_size_bytes"] == five_gib
+        state = api.app.state  # type: ignore[attr-defined]
+        state.indexer.drain()
+        listed = api.get("/api/media-assets", params={"search": "tannery"}).json()
+        assert listed["items"][0]["file_size_bytes"] == five_gib
