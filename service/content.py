@@ -2,7 +2,8 @@
 
 Signatures are recognised by the `filetype` library; formats without one (CSV, SVG)
 are checked for being what their extension claims, so an HTML page named `.jpg`
-or `.csv` is refused. The client's declared content type is never trusted.
+or `.csv` is refused wherever in the file the page starts, and an SVG that could run
+script (`svg_safety`) is refused. The client's declared content type is never trusted.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import filetype
 
 from service.errors import Unsupported
+from service.svg_safety import active_content
 
 OOXML_TYPES = {
     ".docx": (
@@ -33,6 +35,12 @@ ALIASES = {".jpeg": ".jpg", ".jpe": ".jpg", ".tif": ".tiff"}
 OLE2_EXTENSIONS = {".doc", ".xls", ".ppt"}
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<script)", re.IGNORECASE)
+# An HTML page anywhere in a text file: after a byte-order mark, a comment or any lines.
+HTML_ANYWHERE = re.compile(
+    rb"<!doctype\s+html|<(html|head|body|script|iframe)[\s>/]", re.IGNORECASE
+)
+SCAN_CHUNK = 1024 * 1024
+SCAN_OVERLAP = 64  # longer than any marker, so none is cut between two chunks
 SVG_ROOT = re.compile(rb"<svg[\s>]", re.IGNORECASE)
 MARKUP_TEXT_TYPES = {".html", ".htm", ".xml", ".svg"}
 
@@ -68,6 +76,16 @@ def _looks_like_text(head: bytes) -> bool:
         # A multi-byte character cut at the end of the sample is still text.
         return exc.start >= len(head) - 3
     return True
+
+
+def _holds_html(path: Path) -> bool:
+    with path.open("rb") as handle:
+        tail = b""
+        while chunk := handle.read(SCAN_CHUNK):
+            if HTML_ANYWHERE.search(tail + chunk):
+                return True
+            tail = chunk[-SCAN_OVERLAP:]
+    return False
 
 
 def _contradiction(extension: str) -> Unsupported:
@@ -106,9 +124,12 @@ def detect_content_type(*, extension: str, head: bytes, path: Path) -> str:
     if extension == ".svg":
         if not _looks_like_text(head) or not SVG_ROOT.search(head):
             raise _contradiction(extension)
+        problem = active_content(path)
+        if problem is not None:
+            raise Unsupported(f"The SVG file is refused: {problem}.")
         return content_type_for_extension(extension)
     is_text = _looks_like_text(head)
-    if extension in {".csv", ".txt"} and not is_text:
+    if extension in {".csv", ".txt"} and (not is_text or _holds_html(path)):
         raise _contradiction(extension)
     if extension not in MARKUP_TEXT_TYPES and is_text and HTML_START.match(head):
         raise _contradiction(extension)

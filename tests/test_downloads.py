@@ -48,6 +48,7 @@ def test_download_returns_the_file_with_its_headers(
     assert response.headers["ETag"] == f'"{hashlib.sha256(CONTENT).hexdigest()}"'
     assert response.headers["ETag"] == f'"{asset["checksum_sha256"]}"'
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "sandbox"
     assert disposition_params(response.headers["Content-Disposition"])["filename"] == "wallet.png"
 
 

@@ -140,6 +140,29 @@ def test_tag_ids_as_repeated_form_fields(client: TestClient) -> None:
         ("page.html", samples.html()),
         ("archive.zip", samples.plain_zip()),
         ("no extension", samples.png()),
+        # HTML wherever it starts in a text file: after a byte-order mark, a comment,
+        # or lines of CSV.
+        ("prices.csv", b"\xef\xbb\xbf" + samples.html()),
+        ("prices.csv", b"<!-- export -->\n" + samples.html()),
+        ("prices.csv", samples.csv() * 400 + b"<html><script>alert(1)</script></html>"),
+        # SVG that could run script when opened.
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
+            b'<a x:href="java&#x09;script:alert(1)"><text>hi</text></a></svg>',
+        ),
+        (
+            "logo.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><iframe/></foreignObject></svg>',
+        ),
+        (
+            "logo.svg",
+            b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa">]>'
+            b'<svg xmlns="http://www.w3.org/2000/svg"><text>&a;&a;</text></svg>',
+        ),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><text>unclosed</svg>'),
     ],
 )
 def test_disguised_or_disallowed_uploads_are_415(
@@ -311,3 +334,22 @@ def test_replace_unknown_asset_is_404(client: TestClient, settings: Settings) ->
     assert response.status_code == 404
     assert isinstance(response.json()["detail"], str)
     assert stored_files(settings) == []
+
+
+def test_a_plain_svg_with_text_and_links_is_accepted(client: TestClient) -> None:
+    logo = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        b'<title>Saddle stitch</title><a xlink:href="https://example.com/onion">'
+        b'<text x="1" y="1">one = two</text></a></svg>'
+    )
+    assert upload(client, "logo.svg", logo).status_code == 201
+
+
+def test_a_rename_may_not_take_a_refused_extension(client: TestClient) -> None:
+    asset = uploaded(client, "invoice.pdf", samples.pdf())
+    for name in ("invoice.html", "setup.exe", "invoice.pdf.htm"):
+        response = client.put(f"/api/media-assets/{asset['id']}", json={"file_name": name})
+        assert response.status_code == 422, response.text
+        assert "allowed type" in response.json()["detail"]
+    kept = client.get(f"/api/media-assets/{asset['id']}").json()
+    assert kept["file_name"] == "invoice.pdf"

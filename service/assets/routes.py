@@ -120,12 +120,19 @@ async def update_asset(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     _caller: Writer,
     asset_id: uuid.UUID,
     data: MediaAssetUpdate,
 ) -> MediaAssetPublic:
     """Rename the asset and/or replace its whole tag set."""
-    asset = await run_in_threadpool(service.update_asset, session, asset_id=asset_id, data=data)
+    asset = await run_in_threadpool(
+        service.update_asset,
+        session,
+        asset_id=asset_id,
+        data=data,
+        allowed=settings.allowed_extensions,
+    )
     await await_index(request, response, session)
     return asset
 

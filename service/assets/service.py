@@ -27,7 +27,11 @@ from service.assets.schemas import (
 from service.assets.upload import ReceivedUpload, body_error
 from service.auth import Principal, Scope
 from service.config import Settings, normalize_file_type
-from service.content import check_allowed, content_type_for_extension, detect_content_type
+from service.content import (
+    check_allowed,
+    content_type_for_extension,
+    detect_content_type,
+)
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.storage import StagedFile, Storage, discard_quietly
 from service.tags.schemas import TagPublic
@@ -326,13 +330,26 @@ def replace_file(
     return get_public_asset(session, asset_id)
 
 
+def _require_allowed_name(file_name: str, allowed: frozenset[str]) -> None:
+    """A rename changes the name, not the type (the contract), but a name may not take
+    an extension the library refuses: an `invoice.html` or `setup.exe` name would be
+    downloaded, and opened, as what it says."""
+    extension = extension_of(file_name)
+    if extension and extension not in allowed:
+        listed = ", ".join(sorted(allowed))
+        raise Invalid(
+            f"A file name may only end in an allowed type ({listed}); {extension} is not one."
+        )
+
+
 def update_asset(
-    session: Session, *, asset_id: uuid.UUID, data: MediaAssetUpdate
+    session: Session, *, asset_id: uuid.UUID, data: MediaAssetUpdate, allowed: frozenset[str]
 ) -> MediaAssetPublic:
     """Rename (the type stays with the content) and/or replace the whole tag set."""
     asset = get_asset(session, asset_id)
     changed = False
     if data.file_name is not None and data.file_name != asset.file_name:
+        _require_allowed_name(data.file_name, allowed)
         asset.file_name = data.file_name
         changed = True
     if data.tag_ids is not None:
