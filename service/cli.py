@@ -50,7 +50,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     print(f"API docs: {base_url(args.host, args.port)}docs", flush=True)
     if args.workers == 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            limit_concurrency=settings.limit_concurrency,
+            timeout_keep_alive=settings.keep_alive_seconds,
+        )
         return 0
     return _serve_workers(args, settings)
 
@@ -75,6 +82,8 @@ def _serve_workers(args: argparse.Namespace, settings: Settings) -> int:
             port=args.port,
             workers=args.workers,
             log_level="info",
+            limit_concurrency=settings.limit_concurrency,
+            timeout_keep_alive=settings.keep_alive_seconds,
         )
     finally:
         if indexer is not None:

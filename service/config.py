@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     meilisearch_url: str = "http://127.0.0.1:7700"
     meilisearch_api_key: str | None = None
     meilisearch_index: str = "media_assets"
+    # Per API process: past this many open connections or requests under way, uvicorn
+    # answers 503 at once instead of accepting sockets until the process runs out.
+    limit_concurrency: int = Field(default=1000, gt=0)
+    # How long an idle keep-alive connection is kept open (uvicorn's default is 5 s).
+    keep_alive_seconds: int = Field(default=5, gt=0)
 
     @field_validator("allowed_types")
     @classmethod

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,3 +302,43 @@ def test_serve_prints_no_token_when_the_secret_is_configured(tmp_path: Path) -> 
     assert "MEDIA_AUTH_SECRET" in output
     assert "token=" not in output
     assert "eyJ" not in output  # no JWT at all
+
+
+def test_serve_answers_503_past_its_connection_limit(tmp_path: Path) -> None:
+    """MEDIA_LIMIT_CONCURRENCY reaches uvicorn: past it a request is refused at once."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "MEDIA_DATA_DIR": str(tmp_path),
+        "MEDIA_AUTH_SECRET": TEST_SECRET,
+        "MEDIA_RUN_INDEXER": "false",
+        "MEDIA_LIMIT_CONCURRENCY": "2",
+    }
+    subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=environment, check=True)
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    held: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.1)
+        for _ in range(2):  # two idle keep-alive connections fill the limit
+            held.append(socket.create_connection(("127.0.0.1", port)))
+        time.sleep(0.3)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert refused.value.code == 503
+    finally:
+        for connection in held:
+            connection.close()
+        server.terminate()
+        server.wait(timeout=30)
