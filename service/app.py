@@ -19,6 +19,7 @@ from service.assets.routes import router as assets_router
 from service.auth_guard import BearerAuthMiddleware
 from service.config import Settings
 from service.errors import install_error_handlers
+from service.openapi_shapes import AllowedMethods, install_openapi
 from service.search.routes import router as search_router
 from service.search.tag_directory import TagDirectory
 from service.storage import LocalStorage
@@ -74,6 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     install_error_handlers(app)
+    install_openapi(app)
+    # Added first, so it runs after the token check: OPTIONS is a read like GET.
+    app.add_middleware(AllowedMethods)
     app.add_middleware(BearerAuthMiddleware)
     app.include_router(search_router)
     app.include_router(assets_router)

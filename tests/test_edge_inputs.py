@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -240,3 +241,31 @@ def test_a_subject_that_cannot_be_stored_is_refused_by_the_token_command_and_the
     )
     assert response.status_code == 401
     assert "sub claim" in response.json()["detail"]
+
+
+def test_options_names_every_method_of_the_path(client: TestClient) -> None:
+    asset = client.post("/api/media-assets", json={"file_name": "belt.pdf"}).json()
+    response = client.options(f"/api/media-assets/{asset['id']}")
+    assert response.status_code == 204
+    assert set(response.headers["allow"].split(", ")) == {"GET", "PUT", "DELETE", "OPTIONS"}
+    assert "POST" in client.options("/api/media-assets/upload").headers["allow"]
+
+
+def test_the_openapi_document_declares_both_error_shapes(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["components"]["schemas"]["ErrorMessage"]["required"] == ["detail"]
+    created = document["paths"]["/api/tags"]["post"]["responses"]
+    assert {
+        ref["$ref"].rsplit("/", 1)[1]
+        for ref in created["422"]["content"]["application/json"]["schema"]["anyOf"]
+    } == {"HTTPValidationError", "ErrorMessage"}
+    assert created["409"]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorMessage")
+    # What a rule-breaking request really gets: the one-sentence shape.
+    tag = client.post("/api/tags", json={"name": "Saddle"}).json()
+    asset = client.post("/api/media-assets", json={"file_name": "belt.pdf"}).json()
+    unknown = client.post(
+        f"/api/media-assets/{asset['id']}/tags", json={"tag_ids": [str(uuid.uuid4())]}
+    )
+    assert unknown.status_code == 422
+    assert isinstance(unknown.json()["detail"], str)
+    assert tag["name"] == "Saddle"
