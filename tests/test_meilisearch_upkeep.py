@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -104,6 +105,12 @@ def test_documents_of_an_older_shape_are_rebuilt_at_start(
         answer = client.get("/api/media-assets")
         assert answer.status_code == 503 and "older version" in answer.json()["detail"]
     with TestClient(create_app(settings.model_copy(update={"run_indexer": True}))) as client:
-        page = client.get("/api/media-assets", headers=bearer(make_token())).json()
+        # Rebuilt in the background from the indexer's start: 503 until the swap.
+        deadline = time.monotonic() + 60
+        answer = client.get("/api/media-assets", headers=bearer(make_token()))
+        while answer.status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            answer = client.get("/api/media-assets", headers=bearer(make_token()))
+        page = answer.json()
     assert [item["file_name"] for item in page["items"]] == ["rivet.pdf"]
     assert not engine.needs_rebuild()
