@@ -33,7 +33,8 @@ from service.content import (
     detect_content_type,
 )
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.storage import StagedFile, Storage, discard_quietly
+from service.staging import StagedFile, discard_quietly
+from service.storage import Storage
 from service.tags.schemas import TagPublic
 from store.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from store.outbox import record_assets
