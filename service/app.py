@@ -18,6 +18,7 @@ from indexer.worker import IndexerWorker
 from service.assets.routes import router as assets_router
 from service.auth_guard import BearerAuthMiddleware
 from service.config import Settings
+from service.disk_space import disk_space, low_disk_problem
 from service.errors import install_error_handlers
 from service.openapi_shapes import AllowedMethods, install_openapi
 from service.search.routes import router as search_router
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             app.state.indexer.stop()
             app.state.search.close()
+            app.state.storage.close()
             engine.dispose()
 
     app = FastAPI(
@@ -91,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["health"])
     def readyz(request: Request) -> JSONResponse:
-        """Readiness: the database, the search engine and a working indexer; the index lag."""
+        """Readiness: database, search engine, indexer and free disk space; the index lag."""
         state = request.app.state
         checks: dict[str, str] = {}
         index_lag: dict[str, object] = {}
@@ -117,6 +119,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Whichever process runs it: the database holds every indexer's own report.
             problem = indexers.problem
             checks["indexer"] = "ok" if problem is None else f"error: {problem}"
+        settings: Settings = state.settings
+        spaces = disk_space([settings.files_dir, settings.data_dir, settings.index_dir])
+        low_disk = low_disk_problem(spaces, min_free_bytes=settings.min_free_bytes)
+        checks["disk"] = "ok" if low_disk is None else f"error: {low_disk}"
         ready = all(value == "ok" for value in checks.values())
         body = {
             "status": "ready" if ready else "not ready",
@@ -126,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "index_lag": index_lag,
             "indexer_error": indexers.last_error if indexers else None,
             "indexers": [status.as_json() for status in indexers.indexers] if indexers else [],
+            "disk": [space.as_json() for space in spaces],
             # Which process answered: several share one port with `serve --workers N`.
             "process": f"{socket.gethostname()}:{os.getpid()}",
         }

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from indexer.engines.base import SearchEngine
 
 DEFAULT_SCOPE = "media:read media:write"
+# How old a file no row names must be before `check --repair` removes it: far longer than
+# any write takes from promoting its file to committing its row.
+DEFAULT_GRACE_SECONDS = 3600.0
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -184,6 +187,7 @@ def _lag(args: argparse.Namespace, settings: Settings) -> int:
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     from indexer.maintenance import find_drift, queue_repair
 
+    files_found = _check_files(args, settings)
     db, engine = _open_index(settings)
     drift = find_drift(db, engine)
     for label, ids in (
@@ -197,7 +201,41 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     if drift.total and args.repair:
         queue_repair(db, drift)
         print(f"Queued {drift.total} assets for the indexer to repair.")
-    return 1 if drift.total else 0
+    return 1 if drift.total or files_found else 0
+
+
+def _check_files(args: argparse.Namespace, settings: Settings) -> int:
+    """Compare the stored files with the rows; with --repair remove what nothing owns."""
+    from service.file_check import find_file_drift, repair_file_drift
+    from store.db import make_engine
+    from store.migrate import require_current_schema
+
+    db = make_engine(settings.resolved_database_url)
+    try:
+        require_current_schema(db)
+        found = find_file_drift(db, settings.files_dir, grace_seconds=args.grace_seconds)
+        listed: list[tuple[str, list[str]]] = [
+            ("files without rows", found.orphan_files),
+            ("rows without files", [f"{asset} {key}" for asset, key in found.rows_without_files]),
+            ("abandoned staging", [str(path) for path in found.abandoned_staging]),
+        ]
+        for label, entries in listed:
+            print(f"{label}: {len(entries)}")
+            for entry in entries[:20]:
+                print(f"  {entry}")
+        if found.recent_unnamed:
+            print(
+                f"{len(found.recent_unnamed)} files without rows are younger than "
+                f"{args.grace_seconds:g}s and may belong to writes under way; left alone."
+            )
+        if found.total and args.repair:
+            removed = repair_file_drift(db, settings.files_dir, found)
+            print(f"Removed {removed} orphan files and abandoned staging entries.")
+            if found.rows_without_files:
+                print("Rows without files need their files uploaded again or the assets deleted.")
+    finally:
+        db.dispose()
+    return found.total
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -229,8 +267,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lag.add_argument("--max-seconds", type=float, default=300.0)
     lag.set_defaults(handler=_lag)
-    check = commands.add_parser("check", help="compare the index with the database")
-    check.add_argument("--repair", action="store_true", help="queue drifted assets for reindexing")
+    check = commands.add_parser(
+        "check", help="compare the index and the stored files with the database"
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="queue drifted assets for reindexing; remove orphan files and abandoned staging",
+    )
+    check.add_argument(
+        "--grace-seconds",
+        type=float,
+        default=DEFAULT_GRACE_SECONDS,
+        help="leave files without rows younger than this alone: they may be writes under way"
+        f" (default {DEFAULT_GRACE_SECONDS:g})",
+    )
     check.set_defaults(handler=_check)
     return parser
 

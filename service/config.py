@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     limit_concurrency: int = Field(default=1000, gt=0)
     # How long an idle keep-alive connection is kept open (uvicorn's default is 5 s).
     keep_alive_seconds: int = Field(default=5, gt=0)
+    # /readyz says not ready below this much free space where files, the index or the
+    # SQLite database are written: by default room for two uploads of the default limit.
+    min_free_bytes: int = Field(default=200 * 1024 * 1024, ge=0)
 
     @field_validator("allowed_types")
     @classmethod

@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.text_rules import is_storable
@@ -50,6 +51,12 @@ class Unsupported(DomainError):
 
 class ServiceUnavailable(DomainError):
     status_code = 503
+
+
+class InsufficientStorage(DomainError):
+    """A write that met a full disk: nothing of it was kept."""
+
+    status_code = 507
 
 
 class Unauthenticated(DomainError):
@@ -107,8 +114,34 @@ async def _handle_validation_error(_request: Request, exc: Exception) -> JSONRes
     return JSONResponse({"detail": jsonable_encoder(_json_safe(errors))}, status_code=422)
 
 
+# SQLSTATE 53100 (disk_full) on PostgreSQL; SQLite says it in words (SQLITE_FULL).
+_POSTGRES_DISK_FULL = "53100"
+_SQLITE_DISK_FULL = "database or disk is full"
+DATABASE_DISK_FULL = (
+    "The database's disk is full, so the change could not be saved; nothing was changed. "
+    "Try again once space has been freed."
+)
+
+
+def is_database_disk_full(exc: OperationalError) -> bool:
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _POSTGRES_DISK_FULL:
+        return True
+    return _SQLITE_DISK_FULL in str(orig)
+
+
+async def _handle_operational_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A database that cannot write for want of disk is a 507 with a sentence; any other
+    operational failure stays the server error it is."""
+    assert isinstance(exc, OperationalError)
+    if not is_database_disk_full(exc):
+        raise exc
+    return error_response(InsufficientStorage(DATABASE_DISK_FULL))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _handle_domain_error)
+    app.add_exception_handler(OperationalError, _handle_operational_error)
     app.add_exception_handler(RequestValidationError, _handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
 

@@ -1,72 +1,32 @@
 """Where file bytes live: the storage interface and its local filesystem implementation.
 
-Uploads are written to a staging file first (hashed and counted as they arrive),
-then promoted under a fresh storage key. Keys are generated here, never taken from
-clients, so a client's file name can never become a path.
+Uploads are written to a staging file first (hashed and counted as they arrive; see
+`service.staging`), then promoted under a fresh storage key. Keys are generated here,
+never taken from clients, so a client's file name can never become a path.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
 import os
-import tempfile
+import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from service.errors import TooLarge
+from service.errors import InsufficientStorage
+from service.staging import (
+    StagedFile,
+    StagingArea,
+    StagingWriter,
+    disk_full_is_507,
+    sweep_abandoned,
+)
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class StagedFile:
-    """An upload received in full: where it waits, its size, its sha256 and first bytes."""
-
-    path: Path
-    size: int
-    sha256: str
-    head: bytes
-
-
-class StagingWriter:
-    """Receives an upload chunk by chunk into a temporary file, refusing it past `limit` bytes."""
-
-    HEAD_BYTES = 8192
-
-    def __init__(self, directory: Path, *, limit: int) -> None:
-        fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
-        self._file = os.fdopen(fd, "wb")
-        self._path = Path(name)
-        self._limit = limit
-        self._size = 0
-        self._hash = hashlib.sha256()
-        self._head = bytearray()
-
-    def write(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size > self._limit:
-            self.discard()
-            raise TooLarge(
-                f"The file is larger than the maximum upload size of {self._limit} bytes."
-            )
-        if len(self._head) < self.HEAD_BYTES:
-            self._head += chunk[: self.HEAD_BYTES - len(self._head)]
-        self._hash.update(chunk)
-        self._file.write(chunk)
-
-    def finish(self) -> StagedFile:
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        return StagedFile(self._path, self._size, self._hash.hexdigest(), bytes(self._head))
-
-    def discard(self) -> None:
-        self._file.close()
-        self._path.unlink(missing_ok=True)
+STAGING_DIR_NAME = ".staging"
 
 
 class Storage(Protocol):
@@ -90,23 +50,40 @@ class LocalStorage:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.staging_dir = root / ".staging"
-        self.staging_dir.mkdir(parents=True, exist_ok=True)
-        self._sweep_staging()
+        staging_root = root / STAGING_DIR_NAME
+        # Only the staging of processes that have ended: other workers may be receiving.
+        for swept in sweep_abandoned(staging_root):
+            log.info("removed the staging directory of an ended process: %s", swept)
+        self._staging_root = staging_root
+        self._staging: StagingArea | None = None
+        self._claiming = threading.Lock()
+        try:
+            self._staging_area()
+        except InsufficientStorage:
+            # Start anyway on a full disk: reads and deletes still work, and /readyz says
+            # why uploads fail. The directory is claimed by the first upload that fits.
+            log.warning("no room for a staging directory in %s at start-up", staging_root)
 
-    def _sweep_staging(self) -> None:
-        # Staging files only outlive a request when the process died mid-upload.
-        for leftover in self.staging_dir.glob("upload-*.part"):
-            leftover.unlink(missing_ok=True)
+    def _staging_area(self) -> StagingArea:
+        with self._claiming:
+            if self._staging is None:
+                with disk_full_is_507():
+                    self._staging = StagingArea(self._staging_root)
+            return self._staging
+
+    def close(self) -> None:
+        if self._staging is not None:
+            self._staging.close()
 
     def stage(self, *, limit: int) -> StagingWriter:
-        return StagingWriter(self.staging_dir, limit=limit)
+        return self._staging_area().writer(limit=limit)
 
     def promote(self, staged: StagedFile, *, extension: str) -> str:
         name = uuid.uuid4().hex
         key = f"{name[:2]}/{name}{extension}"
         target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
+        with disk_full_is_507():  # a new shard directory needs space
+            target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged.path, target)
         return key
 
@@ -124,10 +101,18 @@ class LocalStorage:
         try:
             self._resolve(key).unlink(missing_ok=True)
         except OSError:
-            # The record is already gone; an undeletable file is logged, not surfaced.
+            # The record is already gone; an undeletable file is logged, not surfaced
+            # (`media-assets check` lists it as a file without a row).
             log.exception("could not delete stored file %s", key)
 
 
-def discard_quietly(staged: StagedFile) -> None:
-    with contextlib.suppress(OSError):
-        staged.path.unlink(missing_ok=True)
+def stored_files(root: Path) -> Iterator[tuple[str, Path]]:
+    """Every stored file under `root` as (storage key, path), staging left out."""
+    if not root.is_dir():
+        return
+    for shard in sorted(root.iterdir()):
+        if shard.name == STAGING_DIR_NAME or not shard.is_dir():
+            continue
+        for path in sorted(shard.iterdir()):
+            if path.is_file():
+                yield f"{shard.name}/{path.name}", path

@@ -21,6 +21,7 @@ from bench.meilisearch_server import meilisearch_server
 from service.app import create_app
 from service.auth import issue_token
 from service.config import Settings
+from service.staging import LOCK_NAME as STAGING_LOCK_NAME
 from store.migrate import upgrade
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -200,10 +201,15 @@ def uploaded(
 
 
 def stored_files(settings: Settings) -> list[Path]:
-    """Every regular file under the files tree, the staging directory included."""
+    """Every regular file under the files tree, the staging directories included (less the
+    lock file by which each process holds its own)."""
     if not settings.files_dir.exists():
         return []
-    return sorted(path for path in settings.files_dir.rglob("*") if path.is_file())
+    return sorted(
+        path
+        for path in settings.files_dir.rglob("*")
+        if path.is_file() and path.name != STAGING_LOCK_NAME
+    )
 
 
 def row_counts(settings: Settings) -> dict[str, int]:

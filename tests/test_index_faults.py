@@ -112,7 +112,8 @@ def _wait_until(condition: Any, seconds: float = 90) -> None:
 def test_a_full_disk_fails_batches_whole_and_converges_once_space_returns(
     settings: Settings, full_disk: FullDisk
 ) -> None:
-    quick = settings.model_copy(update={"index_wait_ms": 300})
+    # The index's disk is 16 MiB, below the default free-space floor of /readyz.
+    quick = settings.model_copy(update={"index_wait_ms": 300, "min_free_bytes": 1024 * 1024})
     with TestClient(create_app(quick), headers=bearer(make_token())) as api:
         tag = create_tag(api, "saddle tan")
         assets = [create_record(api, f"belt-{n:02d}.csv", tag_ids=[tag["id"]]) for n in range(20)]

@@ -38,7 +38,7 @@ def _ids(payload: TagIdsBody | TagIds) -> list[uuid.UUID]:
     return payload.tag_ids if isinstance(payload, TagIdsBody) else payload
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(415))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(415, 507))
 async def create_asset(
     request: Request,
     response: Response,
@@ -60,7 +60,7 @@ async def create_asset(
     status_code=status.HTTP_201_CREATED,
     response_model=MediaAssetPublic,
     openapi_extra=UPLOAD_OPENAPI,
-    responses=error_responses(413, 415, 422),
+    responses=error_responses(413, 415, 422, 507),
 )
 async def upload_asset(
     request: Request,
@@ -115,7 +115,7 @@ def download_asset(
     return file_response(request, asset, path)
 
 
-@router.put("/{asset_id}", responses=error_responses(404, 409))
+@router.put("/{asset_id}", responses=error_responses(404, 409, 507))
 async def update_asset(
     request: Request,
     response: Response,
@@ -141,7 +141,7 @@ async def update_asset(
     "/{asset_id}/upload",
     response_model=MediaAssetPublic,
     openapi_extra=UPLOAD_OPENAPI,
-    responses=error_responses(404, 413, 415, 422),
+    responses=error_responses(404, 413, 415, 422, 507),
 )
 async def replace_asset_file(
     request: Request,
@@ -169,7 +169,7 @@ async def replace_asset_file(
 
 
 @router.delete(
-    "/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
+    "/{asset_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 507)
 )
 async def delete_asset(
     request: Request,
@@ -185,7 +185,7 @@ async def delete_asset(
     return response
 
 
-@router.post("/{asset_id}/tags", responses=error_responses(404, 409))
+@router.post("/{asset_id}/tags", responses=error_responses(404, 409, 507))
 async def add_asset_tags(
     request: Request,
     response: Response,
@@ -202,7 +202,7 @@ async def add_asset_tags(
     return asset
 
 
-@router.delete("/{asset_id}/tags", responses=error_responses(404, 409))
+@router.delete("/{asset_id}/tags", responses=error_responses(404, 409, 507))
 async def remove_asset_tags(
     request: Request,
     response: Response,

@@ -2,7 +2,9 @@
 
 Files and rows change together or not at all: a new file is promoted into storage
 only after every check has passed, and removed again if the commit fails; a
-replaced or deleted file is removed only after the commit that drops it.
+replaced or deleted file is removed only after the commit that drops it, and it is the
+file the committed row named. A process killed between the two steps leaves a file no
+row names; `media-assets check --repair` removes those once they are old enough.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from service.content import (
     detect_content_type,
 )
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.storage import StagedFile, Storage, discard_quietly
+from service.staging import StagedFile, discard_quietly
+from service.storage import Storage
 from service.tags.schemas import TagPublic
 from store.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from store.outbox import record_assets
@@ -398,17 +401,25 @@ def remove_tags(
 
 
 def delete_asset(session: Session, storage: Storage, *, asset_id: uuid.UUID) -> None:
-    asset = get_asset(session, asset_id)
-    key = asset.storage_location
+    """Delete the row, then the file the deleted row named: a replace committed meanwhile
+    may have swapped the file, and the one read before the delete would be the wrong one."""
+    get_asset(session, asset_id)
     # The cascade moves each tag's count; lock those tags in id order first, as every
     # other writer does, so PostgreSQL never sees two writers lock them crosswise.
     _lock_tags(session, _current_tag_ids(session, asset_id))
-    session.delete(asset)
-    record_assets(session, [asset_id])
-    try:
-        session.commit()
-    except StaleDataError as exc:  # deleted by a concurrent request
+    # RETURNING reads the row as deleted: on PostgreSQL after waiting for a concurrent
+    # replace to commit, so its new file, not the old one, is the file to remove.
+    deleted = session.execute(
+        delete(MediaAsset)
+        .where(col(MediaAsset.id) == asset_id)
+        .returning(col(MediaAsset.storage_location))
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if deleted is None:  # deleted by a concurrent request
         session.rollback()
-        raise NotFound(f"Media asset {asset_id} does not exist.") from exc
+        raise NotFound(f"Media asset {asset_id} does not exist.")
+    record_assets(session, [asset_id])
+    session.commit()
+    key = deleted.storage_location
     if key:
         storage.delete(key)

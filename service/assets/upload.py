@@ -9,6 +9,7 @@ never held in memory or kept on disk.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from service.errors import TooLarge
-from service.storage import StagedFile, StagingWriter, Storage
+from service.errors import InsufficientStorage, TooLarge
+from service.staging import StagedFile, StagingWriter
+from service.storage import Storage
 
 FILE_FIELD = "file"
 TAG_IDS_FIELD = "tag_ids"
@@ -186,8 +188,9 @@ async def receive_upload(request: Request, storage: Storage, *, limit: int) -> R
     except FormParserError as exc:
         raise body_error("multipart", f"The multipart boundary is not usable: {exc}.") from exc
     received = 0
+    chunks = request.stream()
     try:
-        async for chunk in request.stream():
+        async for chunk in chunks:
             # Counted as it arrives: a chunked body declares no length to check up front.
             received += len(chunk)
             if received > limit + ENVELOPE_ALLOWANCE:
@@ -199,6 +202,10 @@ async def receive_upload(request: Request, storage: Storage, *, limit: int) -> R
     except MultipartParseError as exc:
         _discard(collector)
         raise body_error("multipart", f"The multipart body is malformed: {exc}.") from exc
+    except InsufficientStorage:
+        _discard(collector)
+        await _drain(chunks, received=received, limit=limit + ENVELOPE_ALLOWANCE)
+        raise
     except BaseException:
         _discard(collector)
         raise
@@ -211,6 +218,19 @@ async def receive_upload(request: Request, storage: Storage, *, limit: int) -> R
         client_file_name=collector.file_name or "",
         tag_ids=_split_tag_ids(collector.fields.get(TAG_IDS_FIELD, [])),
     )
+
+
+async def _drain(chunks: AsyncIterator[bytes], *, received: int, limit: int) -> None:
+    """Read the rest of a body this upload will not keep, up to the size limit.
+
+    A server that answers while the client is still sending, then closes, makes the
+    client's next write meet a reset instead of the answer: a full disk should read as a
+    507, not a dropped connection. Past the limit the client gets the reset after all.
+    """
+    async for chunk in chunks:
+        received += len(chunk)
+        if received > limit:
+            return
 
 
 def _discard(collector: _UploadCollector) -> None:

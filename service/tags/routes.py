@@ -47,7 +47,7 @@ def list_tags(
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(409))
+@router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(409, 507))
 def create_tag(session: SessionDep, _caller: Writer, data: TagCreate) -> TagPublic:
     """Create a tag; its name is unique case-insensitively."""
     return service.create_tag(session, data=data)
@@ -59,7 +59,7 @@ def get_tag(session: SessionDep, _caller: Reader, tag_id: uuid.UUID) -> TagPubli
     return service.get_public_tag(session, tag_id)
 
 
-@router.put("/{tag_id}", responses=error_responses(404, 409))
+@router.put("/{tag_id}", responses=error_responses(404, 409, 507))
 async def update_tag(
     request: Request,
     response: Response,
@@ -74,7 +74,9 @@ async def update_tag(
     return tag
 
 
-@router.delete("/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404))
+@router.delete(
+    "/{tag_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404, 507)
+)
 async def delete_tag(
     request: Request, session: SessionDep, _caller: Writer, tag_id: uuid.UUID
 ) -> Response:
