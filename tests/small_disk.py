@@ -37,11 +37,10 @@ class SmallDisk:
         (self.directory / FILLER).unlink()
 
 
-@contextlib.contextmanager
-def small_disk(directory: Path) -> Iterator[SmallDisk]:
-    """A 16 MiB tmpfs over `directory` (created if need be) for the duration."""
+def mount_tmpfs(directory: Path) -> str | None:
+    """Mount a 16 MiB tmpfs over `directory` (created if need be); why not, or None."""
     if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("a full disk needs a tmpfs, and mounting one needs root")
+        return "a full disk needs a tmpfs, and mounting one needs root"
     directory.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(  # noqa: S603
         ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(directory)],  # noqa: S607
@@ -49,8 +48,21 @@ def small_disk(directory: Path) -> Iterator[SmallDisk]:
         check=False,
     )
     if mounted.returncode != 0:
-        pytest.skip(f"could not mount a tmpfs: {mounted.stderr.decode().strip()}")
+        return f"could not mount a tmpfs: {mounted.stderr.decode().strip()}"
+    return None
+
+
+def unmount(directory: Path) -> None:
+    subprocess.run(["umount", "-l", str(directory)], check=False)  # noqa: S603, S607
+
+
+@contextlib.contextmanager
+def small_disk(directory: Path) -> Iterator[SmallDisk]:
+    """A 16 MiB tmpfs over `directory` for the duration, or a skip where impossible."""
+    impossible = mount_tmpfs(directory)
+    if impossible is not None:
+        pytest.skip(impossible)
     try:
         yield SmallDisk(directory)
     finally:
-        subprocess.run(["umount", "-l", str(directory)], check=False)  # noqa: S603, S607
+        unmount(directory)

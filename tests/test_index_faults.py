@@ -3,7 +3,6 @@ segment files, an index deleted or never restored, and what a killed rebuild lea
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import shutil
@@ -23,6 +22,7 @@ from indexer.maintenance import find_drift
 from service.app import create_app
 from service.config import Settings
 from tests.conftest import TEST_SECRET, bearer, create_record, create_tag, make_token
+from tests.small_disk import SmallDisk, mount_tmpfs, unmount
 
 ENOSPC_MESSAGE = "An IO error occurred: 'No space left on device (os error 28)'"
 
@@ -30,14 +30,13 @@ ENOSPC_MESSAGE = "An IO error occurred: 'No space left on device (os error 28)'"
 class FullDisk:
     """The index directory's disk, filled and freed on demand.
 
-    As root, a real 16 MiB tmpfs mounted over the index directory, filled with a file;
+    As root, a real 16 MiB tmpfs mounted over the index directory (tests/small_disk);
     otherwise the engine's commits fail as Tantivy's do on ENOSPC (an injected fault)."""
-
-    FILLER = ".filler"
 
     def __init__(self, index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.index_dir = index_dir
-        self.mounted = _mount_tmpfs(index_dir)
+        self.mounted = mount_tmpfs(index_dir) is None
+        self._disk = SmallDisk(index_dir)
         self._full = False
         if not self.mounted:
             self._inject(monkeypatch)
@@ -66,31 +65,16 @@ class FullDisk:
     def fill(self) -> None:
         self._full = True
         if self.mounted:
-            free = shutil.disk_usage(self.index_dir).free
-            filler = self.index_dir / self.FILLER
-            with filler.open("wb") as handle, contextlib.suppress(OSError):
-                handle.write(b"\0" * free)
+            self._disk.fill()
 
     def free(self) -> None:
         self._full = False
         if self.mounted:
-            (self.index_dir / self.FILLER).unlink()
+            self._disk.free()
 
     def release(self) -> None:
         if self.mounted:
-            subprocess.run(["umount", "-l", str(self.index_dir)], check=False)  # noqa: S603, S607
-
-
-def _mount_tmpfs(directory: Path) -> bool:
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        return False
-    directory.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(  # noqa: S603
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(directory)],  # noqa: S607
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
+            unmount(self.index_dir)
 
 
 @pytest.fixture
