@@ -271,23 +271,30 @@ def test_openapi_declares_bearer_security(anonymous: TestClient) -> None:
     assert any(s["type"] == "http" and s["scheme"].lower() == "bearer" for s in schemes)
 
 
-def test_serve_prints_no_token_when_the_secret_is_configured(tmp_path: Path) -> None:
-    """A configured secret is a deployment (compose): its logs must not hold a token."""
-    port = free_port()
+def _serve_configured(
+    data_dir: Path, port: int, *, stdout: int, **env: str
+) -> subprocess.Popen[str]:
+    """`media-assets serve` on a migrated data dir with MEDIA_AUTH_SECRET set, as deployed."""
     environment = {
         **os.environ,
-        "MEDIA_DATA_DIR": str(tmp_path),
+        "MEDIA_DATA_DIR": str(data_dir),
         "MEDIA_AUTH_SECRET": TEST_SECRET,
         "MEDIA_RUN_INDEXER": "false",
+        **env,
     }
     subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=environment, check=True)
-    server = subprocess.Popen(  # noqa: S603
+    return subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
         env=environment,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_serve_prints_no_token_when_the_secret_is_configured(tmp_path: Path) -> None:
+    """A configured secret is a deployment (compose): its logs must not hold a token."""
+    server = _serve_configured(tmp_path, free_port(), stdout=subprocess.PIPE)
     try:
         assert server.stdout is not None
         printed = []
@@ -307,19 +314,8 @@ def test_serve_prints_no_token_when_the_secret_is_configured(tmp_path: Path) -> 
 def test_serve_answers_503_past_its_connection_limit(tmp_path: Path) -> None:
     """MEDIA_LIMIT_CONCURRENCY reaches uvicorn: past it a request is refused at once."""
     port = free_port()
-    environment = {
-        **os.environ,
-        "MEDIA_DATA_DIR": str(tmp_path),
-        "MEDIA_AUTH_SECRET": TEST_SECRET,
-        "MEDIA_RUN_INDEXER": "false",
-        "MEDIA_LIMIT_CONCURRENCY": "2",
-    }
-    subprocess.run([sys.executable, "-m", "service.cli", "migrate"], env=environment, check=True)
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    server = _serve_configured(
+        tmp_path, port, stdout=subprocess.DEVNULL, MEDIA_LIMIT_CONCURRENCY="2"
     )
     held: list[socket.socket] = []
     try:

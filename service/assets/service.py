@@ -10,7 +10,8 @@ row names; `media-assets check --repair` removes those once they are old enough.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import PurePosixPath
 
 from sqlalchemy import delete, select, update
@@ -120,15 +121,19 @@ def get_public_asset(session: Session, asset_id: uuid.UUID) -> MediaAssetPublic:
     return to_public_many(session, [get_asset(session, asset_id)])[0]
 
 
+def _unknown_tags(tag_ids: Iterable[uuid.UUID]) -> Invalid:
+    return Invalid(f"These tag ids name no tag: {', '.join(str(tag_id) for tag_id in tag_ids)}.")
+
+
 def _require_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
     """The distinct ids, in order; 422 naming every id that is no tag."""
     wanted = list(dict.fromkeys(tag_ids))
     if not wanted:
         return []
     found = set(session.execute(select(col(Tag.id)).where(col(Tag.id).in_(wanted))).scalars())
-    unknown = [str(tag_id) for tag_id in wanted if tag_id not in found]
+    unknown = [tag_id for tag_id in wanted if tag_id not in found]
     if unknown:
-        raise Invalid(f"These tag ids name no tag: {', '.join(unknown)}.")
+        raise _unknown_tags(unknown)
     return wanted
 
 
@@ -142,14 +147,30 @@ def _parse_form_tag_ids(values: list[str]) -> list[uuid.UUID]:
     return parsed
 
 
-def _commit_links(session: Session, asset_id: uuid.UUID) -> None:
+def _asset_exists(session: Session, asset_id: uuid.UUID) -> bool:
+    query = select(col(MediaAsset.id)).where(col(MediaAsset.id) == asset_id)
+    return session.execute(query).first() is not None
+
+
+@contextmanager
+def _answering_lost_races(
+    session: Session, *, asset_id: uuid.UUID | None, tag_ids: Collection[uuid.UUID] = ()
+) -> Iterator[None]:
+    """Answer a write that lost a race with a delete as it would have been answered a
+    moment later: 404 for its asset, 422 naming its tags, else 409.
+
+    On SQLite a request reads without any lock, so the asset or a tag can vanish before
+    its write: a link insert then breaks a foreign key, and an ORM update of the asset
+    matches no row (StaleDataError). PostgreSQL writers lock first (_lock_asset,
+    _lock_tags), so this is only the safety net there.
+    """
     try:
-        session.commit()
-    except StaleDataError as exc:
+        yield
+    except (IntegrityError, StaleDataError) as exc:
         session.rollback()
-        raise NotFound(f"Media asset {asset_id} was deleted while this request ran.") from exc
-    except IntegrityError as exc:
-        session.rollback()
+        if asset_id is not None and not _asset_exists(session, asset_id):
+            raise NotFound(f"Media asset {asset_id} was deleted while this request ran.") from exc
+        _require_tags(session, tag_ids)
         raise Conflict("The asset or its tags changed while this request ran; try again.") from exc
 
 
@@ -158,31 +179,63 @@ def _current_tag_ids(session: Session, asset_id: uuid.UUID) -> set[uuid.UUID]:
     return set(session.execute(query).scalars())
 
 
-def _lock_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> None:
-    """Lock, in id order, the tag rows whose asset_count this write's triggers will move.
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# On PostgreSQL every write takes its locks in one order: the asset row (_lock_asset), then
+# the tag rows whose asset_count it moves, in id order (_lock_tags), and last the one
+# tag_revision row, which the triggers of migration 0004 update after any tag changes.
+# Writers that share rows therefore queue instead of deadlocking. Tag renames and deletes
+# take only their tag and then the revision, which keeps the same order.
+
+
+def _lock_asset(session: Session, asset_id: uuid.UUID, *, deleting: bool = False) -> MediaAsset:
+    """The asset, read afresh and on PostgreSQL locked until the commit; 404 when gone.
+
+    Held, it also keeps the asset's set of links still while the write reads it: a link
+    insert must key-share-lock its asset for the foreign key. A delete takes FOR UPDATE,
+    which the DELETE needs anyway, so it never upgrades a lock while others queue on it;
+    every other write takes FOR NO KEY UPDATE, which its update of updated_at needs.
+    """
+    asset = session.get(
+        MediaAsset,
+        asset_id,
+        populate_existing=True,
+        with_for_update={"key_share": not deleting},  # SQLite renders no lock clause
+    )
+    if asset is None:
+        raise NotFound(f"Media asset {asset_id} does not exist.")
+    return asset
+
+
+def _lock_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Lock, in id order, the tag rows whose asset_count this write's triggers will move,
+    and return the ids among them that still name a tag.
 
     On PostgreSQL two writers that touch the same tags in different orders would
-    otherwise deadlock; taking every lock up front in one order makes them queue. The
-    tag revision row (migration 0004) is always locked after them, by the triggers, so
-    it keeps the same order. SQLite has a single writer and needs nothing.
+    otherwise deadlock; taking every lock up front in one order makes them queue. A tag
+    locked here cannot be deleted before this write commits. SQLite has a single writer
+    and only reads them.
     """
     ids = sorted(set(tag_ids))
-    if ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(col(Tag.id))
-            .where(col(Tag.id).in_(ids))
-            .order_by(col(Tag.id))
-            .with_for_update(key_share=True)  # renders FOR NO KEY UPDATE
-        )
+    if not ids:
+        return set()
+    query = select(col(Tag.id)).where(col(Tag.id).in_(ids)).order_by(col(Tag.id))
+    if _is_postgresql(session):
+        query = query.with_for_update(key_share=True)  # renders FOR NO KEY UPDATE
+    return set(session.execute(query).scalars())
 
 
 def _link(session: Session, asset_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]) -> None:
     ordered = sorted(set(tag_ids))
-    rows = [{"media_asset_id": asset_id, "tag_id": tag_id} for tag_id in ordered]
-    if not rows:
+    if not ordered:
         return
-    _lock_tags(session, ordered)
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    present = _lock_tags(session, ordered)
+    if vanished := [tag_id for tag_id in ordered if tag_id not in present]:
+        raise _unknown_tags(vanished)  # deleted since the request checked them
+    rows = [{"media_asset_id": asset_id, "tag_id": tag_id} for tag_id in ordered]
+    insert = postgresql_insert if _is_postgresql(session) else sqlite_insert
     # A link another request added meanwhile is the no-op the contract promises, not a 409.
     session.execute(insert(MediaAssetTag).values(rows).on_conflict_do_nothing())
 
@@ -219,13 +272,19 @@ def create_asset(
         content_type=content_type_for_extension(file_type),
         uploaded_by=uploaded_by,
     )
-    asset.created_at = asset.updated_at = asset.uploaded_at
-    session.add(asset)
-    session.flush()
-    _link(session, asset.id, tag_ids)
-    record_assets(session, [asset.id])
-    _commit_links(session, asset.id)
+    _insert_with_tags(session, asset, tag_ids)
     return get_public_asset(session, asset.id)
+
+
+def _insert_with_tags(session: Session, asset: MediaAsset, tag_ids: list[uuid.UUID]) -> None:
+    """Insert a new asset with its tags and its outbox row, in one commit."""
+    asset.created_at = asset.updated_at = asset.uploaded_at
+    with _answering_lost_races(session, asset_id=None, tag_ids=tag_ids):
+        session.add(asset)
+        session.flush()
+        _link(session, asset.id, tag_ids)
+        record_assets(session, [asset.id])
+        session.commit()
 
 
 def _accept_file(upload: ReceivedUpload, settings: Settings) -> dict[str, str]:
@@ -273,12 +332,7 @@ def upload_new_asset(
         asset = MediaAsset.model_validate(
             {**_file_columns(accepted, staged, key), "uploaded_by": caller.subject}
         )
-        asset.created_at = asset.updated_at = asset.uploaded_at
-        session.add(asset)
-        session.flush()
-        _link(session, asset.id, tag_ids)
-        record_assets(session, [asset.id])
-        _commit_links(session, asset.id)
+        _insert_with_tags(session, asset, tag_ids)
     except BaseException:
         session.rollback()
         storage.delete(key)
@@ -349,77 +403,81 @@ def update_asset(
     session: Session, *, asset_id: uuid.UUID, data: MediaAssetUpdate, allowed: frozenset[str]
 ) -> MediaAssetPublic:
     """Rename (the type stays with the content) and/or replace the whole tag set."""
-    asset = get_asset(session, asset_id)
-    changed = False
-    if data.file_name is not None and data.file_name != asset.file_name:
-        _require_allowed_name(data.file_name, allowed)
-        asset.file_name = data.file_name
-        changed = True
-    if data.tag_ids is not None:
-        wanted = set(_require_tags(session, data.tag_ids))
-        current = _current_tag_ids(session, asset_id)
-        _lock_tags(session, wanted ^ current)
-        _unlink(session, asset_id, current - wanted)
-        _link(session, asset_id, wanted - current)
-        changed = changed or wanted != current
-    if changed:
-        asset.updated_at = utc_now()
-        session.add(asset)
-        record_assets(session, [asset_id])
-    _commit_links(session, asset_id)
+    with _answering_lost_races(session, asset_id=asset_id, tag_ids=data.tag_ids or ()):
+        asset = _lock_asset(session, asset_id)
+        changed = False
+        if data.file_name is not None and data.file_name != asset.file_name:
+            _require_allowed_name(data.file_name, allowed)
+            asset.file_name = data.file_name
+            changed = True
+        if data.tag_ids is not None:
+            wanted = set(_require_tags(session, data.tag_ids))
+            current = _current_tag_ids(session, asset_id)
+            # Both sets' tags at once, in one order: _unlink's triggers take the tag
+            # revision, after which _link may lock no further tag.
+            _lock_tags(session, wanted ^ current)
+            _unlink(session, asset_id, current - wanted)
+            _link(session, asset_id, wanted - current)
+            changed = changed or wanted != current
+        if changed:
+            asset.updated_at = utc_now()
+            session.add(asset)
+            record_assets(session, [asset_id])
+        session.commit()
     return get_public_asset(session, asset_id)
 
 
 def add_tags(
     session: Session, *, asset_id: uuid.UUID, tag_ids: list[uuid.UUID]
 ) -> MediaAssetPublic:
-    asset = get_asset(session, asset_id)
-    wanted = _require_tags(session, tag_ids)
-    current = _current_tag_ids(session, asset_id)
-    missing = [tag_id for tag_id in wanted if tag_id not in current]
-    if missing:
-        _link(session, asset_id, missing)
-        asset.updated_at = utc_now()
-        session.add(asset)
-        record_assets(session, [asset_id])
-        _commit_links(session, asset_id)
+    with _answering_lost_races(session, asset_id=asset_id, tag_ids=tag_ids):
+        asset = _lock_asset(session, asset_id)
+        wanted = _require_tags(session, tag_ids)
+        current = _current_tag_ids(session, asset_id)
+        missing = [tag_id for tag_id in wanted if tag_id not in current]
+        if missing:
+            _link(session, asset_id, missing)
+            asset.updated_at = utc_now()
+            session.add(asset)
+            record_assets(session, [asset_id])
+            session.commit()
     return get_public_asset(session, asset_id)
 
 
 def remove_tags(
     session: Session, *, asset_id: uuid.UUID, tag_ids: list[uuid.UUID]
 ) -> MediaAssetPublic:
-    asset = get_asset(session, asset_id)
-    unwanted = set(_require_tags(session, tag_ids)) & _current_tag_ids(session, asset_id)
-    if unwanted:
-        _unlink(session, asset_id, unwanted)
-        asset.updated_at = utc_now()
-        session.add(asset)
-        record_assets(session, [asset_id])
-        _commit_links(session, asset_id)
+    with _answering_lost_races(session, asset_id=asset_id, tag_ids=tag_ids):
+        asset = _lock_asset(session, asset_id)
+        unwanted = set(_require_tags(session, tag_ids)) & _current_tag_ids(session, asset_id)
+        if unwanted:
+            _unlink(session, asset_id, unwanted)
+            asset.updated_at = utc_now()
+            session.add(asset)
+            record_assets(session, [asset_id])
+            session.commit()
     return get_public_asset(session, asset_id)
 
 
 def delete_asset(session: Session, storage: Storage, *, asset_id: uuid.UUID) -> None:
     """Delete the row, then the file the deleted row named: a replace committed meanwhile
     may have swapped the file, and the one read before the delete would be the wrong one."""
-    get_asset(session, asset_id)
-    # The cascade moves each tag's count; lock those tags in id order first, as every
-    # other writer does, so PostgreSQL never sees two writers lock them crosswise.
-    _lock_tags(session, _current_tag_ids(session, asset_id))
-    # RETURNING reads the row as deleted: on PostgreSQL after waiting for a concurrent
-    # replace to commit, so its new file, not the old one, is the file to remove.
-    deleted = session.execute(
-        delete(MediaAsset)
-        .where(col(MediaAsset.id) == asset_id)
-        .returning(col(MediaAsset.storage_location))
-        .execution_options(synchronize_session=False)
-    ).one_or_none()
-    if deleted is None:  # deleted by a concurrent request
-        session.rollback()
-        raise NotFound(f"Media asset {asset_id} does not exist.")
-    record_assets(session, [asset_id])
-    session.commit()
-    key = deleted.storage_location
-    if key:
-        storage.delete(key)
+    with _answering_lost_races(session, asset_id=asset_id):
+        _lock_asset(session, asset_id, deleting=True)
+        # The cascade moves each tag's count; lock those tags in id order first, as every
+        # other writer does. The asset's lock keeps any link from joining meanwhile.
+        _lock_tags(session, _current_tag_ids(session, asset_id))
+        record_assets(session, [asset_id])
+        # RETURNING names the file this very statement unlinked: on SQLite, where nothing
+        # was locked, a replace may have changed it since it was read.
+        deleted = session.execute(
+            delete(MediaAsset)
+            .where(col(MediaAsset.id) == asset_id)
+            .returning(col(MediaAsset.storage_location))
+            .execution_options(synchronize_session=False)
+        ).first()
+        if deleted is None:  # deleted by a concurrent request since it was read
+            raise NotFound(f"Media asset {asset_id} does not exist.")
+        session.commit()
+    if deleted.storage_location:
+        storage.delete(deleted.storage_location)

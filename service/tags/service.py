@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from service.errors import Conflict, NotFound, is_constraint_violation
@@ -58,6 +59,21 @@ def get_public_tag(session: Session, tag_id: uuid.UUID) -> TagPublic:
     return to_public(get_tag(session, tag_id))
 
 
+def _lock_tag(session: Session, tag_id: uuid.UUID) -> Tag:
+    """The tag, read afresh and on PostgreSQL locked FOR UPDATE until the commit; 404 when
+    gone.
+
+    Every link write locks its tags first (service.assets.service._lock_tags), so while
+    this lock is held no asset gains or loses the tag: the holders recorded for reindexing
+    are exactly those the rename or delete changes. FOR UPDATE because a rename changes
+    the unique name key and a delete removes the row: no weaker lock to upgrade later.
+    """
+    tag = session.get(Tag, tag_id, populate_existing=True, with_for_update=True)
+    if tag is None:
+        raise NotFound(f"Tag {tag_id} does not exist.")
+    return tag
+
+
 @contextmanager
 def _unique_name(session: Session, name: str) -> Iterator[None]:
     """Turn the database's unique-name violation, wherever it surfaces, into a 409."""
@@ -86,30 +102,36 @@ def create_tag(session: Session, *, data: TagCreate) -> TagPublic:
 
 
 def update_tag(session: Session, *, tag_id: uuid.UUID, data: TagUpdate) -> TagPublic:
-    tag = get_tag(session, tag_id)
+    tag = _lock_tag(session, tag_id)
     changes = data.model_dump(exclude_unset=True)
-    with _unique_name(session, changes.get("name", tag.name)):
-        if "name" in changes and changes["name"] != tag.name:
-            tag.name = changes["name"]
-            tag.name_key = tag_name_key(tag.name)
-            session.flush()
-            # Search documents carry tag names; colours are looked up when facets are shown.
-            record_tag_holders(session, tag.id)
-        if "description" in changes:
-            tag.description = changes["description"]
-            tag.description_key = _folded(tag.description)
-        if "color" in changes:
-            tag.color = changes["color"]
-        tag.updated_at = utc_now()
-        session.add(tag)
-        session.commit()
+    try:
+        with _unique_name(session, changes.get("name", tag.name)):
+            if "name" in changes and changes["name"] != tag.name:
+                tag.name = changes["name"]
+                tag.name_key = tag_name_key(tag.name)
+                session.flush()
+                # Search documents carry tag names; colours are looked up when facets are shown.
+                record_tag_holders(session, tag.id)
+            if "description" in changes:
+                tag.description = changes["description"]
+                tag.description_key = _folded(tag.description)
+            if "color" in changes:
+                tag.color = changes["color"]
+            tag.updated_at = utc_now()
+            session.add(tag)
+            session.commit()
+    except StaleDataError as exc:  # SQLite locks nothing: deleted since it was read
+        session.rollback()
+        raise NotFound(f"Tag {tag_id} was deleted while this request ran.") from exc
     return get_public_tag(session, tag_id)
 
 
 def delete_tag(session: Session, *, tag_id: uuid.UUID) -> None:
-    tag = get_tag(session, tag_id)
-    record_tag_holders(session, tag.id)
-    session.delete(tag)
+    _lock_tag(session, tag_id)
+    record_tag_holders(session, tag_id)
+    deleted = session.execute(delete(Tag).where(col(Tag.id) == tag_id))
+    if deleted.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(f"Tag {tag_id} was deleted while this request ran.")
     session.commit()
 
 
