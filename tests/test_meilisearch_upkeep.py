@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bench.meilisearch_server import HOW_TO_ENABLE
+from indexer.documents import SearchDocument
 from indexer.engines import meilisearch as meili_module
 from indexer.engines.meilisearch import MeilisearchEngine
 from indexer.query import SearchQuery
@@ -114,3 +116,17 @@ def test_documents_of_an_older_shape_are_rebuilt_at_start(
         page = answer.json()
     assert [item["file_name"] for item in page["items"]] == ["rivet.pdf"]
     assert not engine.needs_rebuild()
+
+
+def test_a_failed_rebuild_leaves_no_temporary_index(engine: MeilisearchEngine) -> None:
+    engine.apply(upserts=[search_document()], deletes=[])
+
+    def batches_that_fail() -> Iterator[list[SearchDocument]]:
+        yield [search_document()]
+        raise RuntimeError("the database went away half way")
+
+    with pytest.raises(RuntimeError):
+        engine.rebuild(batches_that_fail())
+    uids = [index.uid for index in engine.client.get_indexes({"limit": 1000})["results"]]
+    assert not [uid for uid in uids if uid.startswith(f"{engine.index_uid}_rebuild_")]
+    assert engine.document_count() == 1  # the live index is untouched

@@ -274,14 +274,28 @@ class MeilisearchEngine:
         """Fill a fresh index, then swap it with the live one atomically."""
         temporary = f"{self.index_uid}_rebuild_{uuid.uuid4().hex[:8]}"
         self._ensure_ready()
-        self._prepare(temporary)
-        # Every batch is queued at once and waited for at the end: Meilisearch merges
-        # queued additions into large batches of its own, far faster than one at a time.
-        queued = [self._queue_documents(temporary, batch) for batch in batches]
-        for task_uid in queued:
-            self._wait(task_uid)
-        self._wait(self.client.swap_indexes([{"indexes": [self.index_uid, temporary]}]).task_uid)
-        self._wait(self.client.delete_index(temporary).task_uid)
+        try:
+            self._prepare(temporary)
+            # Every batch is queued at once and waited for at the end: Meilisearch merges
+            # queued additions into large batches of its own, far faster than one by one.
+            queued = [self._queue_documents(temporary, batch) for batch in batches]
+            for task_uid in queued:
+                self._wait(task_uid)
+            swap = self.client.swap_indexes([{"indexes": [self.index_uid, temporary]}])
+            self._wait(swap.task_uid)
+        except MeilisearchError as exc:
+            self._discard(temporary)
+            raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+        except BaseException:
+            self._discard(temporary)  # a failed rebuild leaves no half-built index behind
+            raise
+        self._discard(temporary)  # since the swap, it holds the old documents
+
+    def _discard(self, uid: str) -> None:
+        try:
+            self._wait(self.client.delete_index(uid).task_uid)
+        except (MeilisearchError, EngineUnavailable) as exc:
+            log.warning("could not delete the Meilisearch index %s: %s", uid, exc)
 
     def _queue_documents(self, uid: str, batch: Sequence[SearchDocument]) -> int:
         """Send documents (serialised with orjson: the official client's json.dumps is

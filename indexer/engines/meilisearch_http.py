@@ -33,6 +33,9 @@ class MeilisearchHttp:
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._local = threading.local()
+        # Every thread's connection, so that `close` ends them all, not only its own.
+        self._open: set[http.client.HTTPConnection] = set()
+        self._open_lock = threading.Lock()
 
     def _connection(self) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
@@ -40,12 +43,16 @@ class MeilisearchHttp:
             kind = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
             connection = kind(self._host, self._port, timeout=TIMEOUT_SECONDS)
             self._local.connection = connection
+            with self._open_lock:
+                self._open.add(connection)
         return connection
 
     def _drop(self) -> None:
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             connection.close()
+            with self._open_lock:
+                self._open.discard(connection)
         self._local.connection = None
 
     def post(self, path: str, body: bytes) -> tuple[int, bytes]:
@@ -66,4 +73,9 @@ class MeilisearchHttp:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def close(self) -> None:
-        self._drop()
+        """Close every thread's connection (at shutdown: none may be in use)."""
+        with self._open_lock:
+            connections, self._open = self._open, set()
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
