@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,6 +23,16 @@ from service.config import Settings
 from store.db import make_engine
 from tests.conftest import SettingsFactory, bearer, make_token
 from tests.deployment import drift, serve, settings_of
+
+# Longer than MEDIA_INDEX_WAIT_MS (5 s): a write may wait that long for a busy indexer
+# before it answers, and the client must not give up first (httpx's default is 5 s).
+REQUEST_TIMEOUT_SECONDS = 30
+
+
+def _http(method: str, url: str, **options: Any) -> httpx.Response:
+    options.setdefault("timeout", REQUEST_TIMEOUT_SECONDS)
+    return httpx.request(method, url, **options)
+
 
 WORKERS = 2
 CLIENTS = 4
@@ -62,27 +73,31 @@ def _client_session(base: str, client_number: int, tag_id: str) -> list[str]:
     problems: list[str] = []
     for i in range(WRITES_PER_CLIENT):
         word = f"w{uuid.uuid4().hex[:10]}"
-        created = httpx.post(
-            f"{base}/api/media-assets", json={"file_name": f"{word}.pdf"}, headers=headers
+        created = _http(
+            "POST", f"{base}/api/media-assets", json={"file_name": f"{word}.pdf"}, headers=headers
         )
         assert created.status_code == 201, created.text
         asset_id = created.json()["id"]
         if i % 3 == 0:
-            renamed = httpx.put(
+            renamed = _http(
+                "PUT",
                 f"{base}/api/media-assets/{asset_id}",
                 json={"file_name": f"{word} renamed.pdf"},
                 headers=headers,
             )
             assert renamed.status_code == 200
-        tagged = httpx.post(
-            f"{base}/api/media-assets/{asset_id}/tags", json=[tag_id], headers=headers
+        tagged = _http(
+            "POST", f"{base}/api/media-assets/{asset_id}/tags", json=[tag_id], headers=headers
         )
         assert tagged.status_code == 200
         if "x-index-status" in tagged.headers:
             problems.append(f"{asset_id}: write answered pending")
             continue
-        found = httpx.get(
-            f"{base}/api/media-assets", params={"search": word, "tag_ids": tag_id}, headers=headers
+        found = _http(
+            "GET",
+            f"{base}/api/media-assets",
+            params={"search": word, "tag_ids": tag_id},
+            headers=headers,
         )
         if [item["id"] for item in found.json()["items"]] != [asset_id]:
             problems.append(f"{asset_id}: not visible right after its write")
@@ -94,22 +109,28 @@ def test_api_processes_and_one_indexer_under_concurrent_writes(
 ) -> None:
     base, settings = deployment
     headers = bearer(make_token())
-    tag_id = httpx.post(f"{base}/api/tags", json={"name": "Harness"}, headers=headers).json()["id"]
+    tag_id = _http("POST", f"{base}/api/tags", json={"name": "Harness"}, headers=headers).json()[
+        "id"
+    ]
     with ThreadPoolExecutor(CLIENTS) as pool:
         results = list(pool.map(lambda n: _client_session(base, n, tag_id), range(CLIENTS)))
     assert [problem for problems in results for problem in problems] == []
     expected = CLIENTS * WRITES_PER_CLIENT
-    listed = httpx.get(
-        f"{base}/api/media-assets", params={"facets": "uploaded_by"}, headers=headers
+    listed = _http(
+        "GET", f"{base}/api/media-assets", params={"facets": "uploaded_by"}, headers=headers
     ).json()
     assert listed["total"] == expected
     assert {v["value"]: v["count"] for v in listed["facets"]["uploaded_by"]} == {
         f"user{n}": WRITES_PER_CLIENT for n in range(CLIENTS)
     }
     # A rename fans out to every holder, across processes, before the answer.
-    renamed = httpx.put(f"{base}/api/tags/{tag_id}", json={"name": "Martingale"}, headers=headers)
+    renamed = _http(
+        "PUT", f"{base}/api/tags/{tag_id}", json={"name": "Martingale"}, headers=headers
+    )
     assert renamed.status_code == 200 and "x-index-status" not in renamed.headers
-    found = httpx.get(f"{base}/api/media-assets", params={"search": "martingale"}, headers=headers)
+    found = _http(
+        "GET", f"{base}/api/media-assets", params={"search": "martingale"}, headers=headers
+    )
     assert found.json()["total"] == expected
     assert drift(settings) == 0
 
@@ -152,8 +173,8 @@ def _swap_tag_sets(base: str, asset_id: str, tag_ids: list[str], step: int) -> l
     statuses = []
     for number in range(40):
         chosen = [tag_ids[(number * step) % len(tag_ids)]]
-        response = httpx.put(
-            f"{base}/api/media-assets/{asset_id}", json={"tag_ids": chosen}, headers=headers
+        response = _http(
+            "PUT", f"{base}/api/media-assets/{asset_id}", json={"tag_ids": chosen}, headers=headers
         )
         statuses.append(response.status_code)
     return statuses
@@ -165,12 +186,12 @@ def test_concurrent_tag_edits_keep_every_count_exact(deployment: tuple[str, Sett
     base, _ = deployment
     headers = bearer(make_token())
     tag_ids = [
-        httpx.post(f"{base}/api/tags", json={"name": f"t{n}"}, headers=headers).json()["id"]
+        _http("POST", f"{base}/api/tags", json={"name": f"t{n}"}, headers=headers).json()["id"]
         for n in range(2)
     ]
     assets = [
-        httpx.post(
-            f"{base}/api/media-assets", json={"file_name": f"a{n}.pdf"}, headers=headers
+        _http(
+            "POST", f"{base}/api/media-assets", json={"file_name": f"a{n}.pdf"}, headers=headers
         ).json()["id"]
         for n in range(CLIENTS)
     ]
@@ -179,8 +200,8 @@ def test_concurrent_tag_edits_keep_every_count_exact(deployment: tuple[str, Sett
         statuses = list(pool.map(lambda a, s: _swap_tag_sets(base, a, tag_ids, s), assets, steps))
     assert {status for batch in statuses for status in batch} == {200}
     for tag_id in tag_ids:
-        count = httpx.get(f"{base}/api/tags/{tag_id}/count", headers=headers).json()
-        holders = httpx.get(f"{base}/api/tags/{tag_id}/assets", headers=headers).json()["total"]
+        count = _http("GET", f"{base}/api/tags/{tag_id}/count", headers=headers).json()
+        holders = _http("GET", f"{base}/api/tags/{tag_id}/assets", headers=headers).json()["total"]
         assert count == holders
 
 
@@ -225,7 +246,9 @@ def test_reindex_in_its_own_process_while_clients_write(
     finally:
         db.dispose()
     headers = bearer(make_token())
-    tag_id = httpx.post(f"{base}/api/tags", json={"name": "Replayed"}, headers=headers).json()["id"]
+    tag_id = _http("POST", f"{base}/api/tags", json={"name": "Replayed"}, headers=headers).json()[
+        "id"
+    ]
     reindexing = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "reindex"],
         env=_deployment_env(settings),
@@ -240,7 +263,7 @@ def test_reindex_in_its_own_process_while_clients_write(
     assert "Replayed" in output, output
     assert sum(writes) > 0
     deadline = time.monotonic() + 120
-    while httpx.get(f"{base}/readyz", timeout=10).json()["index_lag"]["pending"]:
+    while _http("GET", f"{base}/readyz", timeout=10).json()["index_lag"]["pending"]:
         assert time.monotonic() < deadline, "the indexer did not catch up"
         time.sleep(0.1)
     assert drift(settings) == 0
