@@ -420,11 +420,16 @@ def update_asset(
             _link(session, asset_id, wanted - current)
             changed = changed or wanted != current
         if changed:
-            asset.updated_at = utc_now()
-            session.add(asset)
-            record_assets(session, [asset_id])
+            _record_change(session, asset)
         session.commit()
     return get_public_asset(session, asset_id)
+
+
+def _record_change(session: Session, asset: MediaAsset) -> None:
+    """The asset changed in this transaction: stamp it and queue it for the indexer."""
+    asset.updated_at = utc_now()
+    session.add(asset)
+    record_assets(session, [asset.id])
 
 
 def add_tags(
@@ -437,9 +442,7 @@ def add_tags(
         missing = [tag_id for tag_id in wanted if tag_id not in current]
         if missing:
             _link(session, asset_id, missing)
-            asset.updated_at = utc_now()
-            session.add(asset)
-            record_assets(session, [asset_id])
+            _record_change(session, asset)
             session.commit()
     return get_public_asset(session, asset_id)
 
@@ -452,9 +455,7 @@ def remove_tags(
         unwanted = set(_require_tags(session, tag_ids)) & _current_tag_ids(session, asset_id)
         if unwanted:
             _unlink(session, asset_id, unwanted)
-            asset.updated_at = utc_now()
-            session.add(asset)
-            record_assets(session, [asset_id])
+            _record_change(session, asset)
             session.commit()
     return get_public_asset(session, asset_id)
 
