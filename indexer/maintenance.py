@@ -1,10 +1,10 @@
 """Upkeep of the index: rebuild it from the database with a swap, and check it for drift.
 
-Neither writes a document the live indexer could be writing at the same time: drift is
-repaired by queueing outbox rows, so the one indexer applies the latest state, and the
-writes that land during a rebuild are replayed through the outbox after the swap
-(`indexer.replay` says how, and why none is lost). `check` stays a separate full
-comparison, for anyone who wants proof.
+Neither writes into the live index beside the indexer: drift is repaired by queueing
+outbox rows, so the one indexer applies the latest state, and the writes that land
+during a rebuild are written into the new index just before its swap, while the
+indexer's acknowledgements wait (`indexer.replay` says how, and why none is lost).
+`check` stays a separate full comparison, for anyone who wants proof.
 """
 
 from __future__ import annotations
@@ -112,8 +112,6 @@ class Reindexed:
     replayed: int | None
     # Outbox rows still pending at the swap when the replay was left to the indexer.
     waiting_for: int = 0
-    # Assets queued by the full drift check that replaces the replay in one rare case.
-    repaired: int | None = None
 
 
 def _then(
@@ -130,22 +128,18 @@ def reindex(
     show_progress: bool = True,
     replay_wait_seconds: float = REPLAY_WAIT_SECONDS,
 ) -> Reindexed:
-    """Rebuild the whole index into a fresh one, swap it in, then queue the assets that
-    the indexer applied to the old index meanwhile (no second pass over the library)."""
+    """Rebuild the whole index into a fresh one and swap it in with the assets the indexer
+    applied to the old index meanwhile (no second pass over the library), then queue
+    those again as a safety net (`indexer.replay`)."""
     rebuild_id = replay.begin(db)
     try:
         with replay.Heartbeat(db, rebuild_id):
             batches = _document_batches(db, show_progress=show_progress)
             with _cyclic_gc_paused():
-                engine.rebuild(_then(batches, lambda: replay.mark_built(db, rebuild_id)))
-            try:
-                replay.mark_swapped(db, rebuild_id)
-            except replay.RebuildLost:
-                # Settled as abandoned while this process stood still: what the indexer
-                # applied to the old index since is unknown, so compare everything.
-                drift = find_drift(db, engine)
-                queue_repair(db, drift)
-                return Reindexed(replayed=None, repaired=drift.total)
+                engine.rebuild(
+                    _then(batches, lambda: replay.mark_built(db, rebuild_id)),
+                    lambda: replay.swap_window(db, rebuild_id),
+                )
             return _replay(db, rebuild_id, wait=replay_wait_seconds)
     except BaseException:
         replay.abandon(db, rebuild_id)

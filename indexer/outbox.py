@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -13,6 +13,7 @@ from sqlalchemy import Engine, Row, delete, exists, insert, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from indexer import replay
 from indexer.query import EngineUnavailable
 from store.models import IndexOutbox, IndexRebuild, IndexReplay
 
@@ -65,29 +66,44 @@ def _claim_of(rows: Sequence[Row[int, uuid.UUID]]) -> Claim:
     return Claim(row_ids=[row_id for row_id, _ in rows], asset_ids=asset_ids)
 
 
-def acknowledge(session: Session, row_ids: list[int]) -> None:
+def acknowledge(
+    session: Session,
+    row_ids: list[int],
+    *,
+    swaps_ahead: Collection[int] = (),
+    apply_again: Callable[[], None] | None = None,
+) -> None:
     """Delete applied rows. While any rebuild is registered, the same transaction first
-    records their assets for it to replay after its swap (`indexer.replay` says why that
-    is enough). On PostgreSQL the rebuild rows are read FOR KEY SHARE: a rebuild that is
+    records their assets for it to replay (`indexer.replay` says why that is enough).
+
+    `swaps_ahead` are the rebuilds that had not swapped when the batch was claimed; if
+    one of them swapped meanwhile, the batch may have gone into the old index, and
+    `apply_again` writes it into the new one before the rows are deleted (which is when
+    their writers are answered).
+
+    On PostgreSQL the rebuild rows are read FOR KEY SHARE: a rebuild that is swapping
+    holds its row FOR UPDATE, so this waits until the swap is recorded; a rebuild that is
     finishing deletes its row, so it waits for this transaction to commit and then sees
     what it recorded, and this one, if it comes second, sees no rebuild and records
     nothing; no replay row is left behind."""
-    if row_ids:
-        applied = col(IndexOutbox.id).in_(row_ids)
-        session.execute(
-            select(col(IndexRebuild.id)).with_for_update(read=True, key_share=True)
-        ).all()
-        # The check again inside the INSERT: SQLite's driver runs the SELECT above outside
-        # any transaction, and only this one statement is atomic there.
-        rebuilding = select(col(IndexRebuild.id)).exists()
-        session.execute(
-            insert(IndexReplay).from_select(
-                [col(IndexReplay.asset_id)],
-                select(col(IndexOutbox.asset_id)).where(applied, rebuilding).distinct(),
-            )
+    if not row_ids:
+        return
+    applied = col(IndexOutbox.id).in_(row_ids)
+    session.execute(select(col(IndexRebuild.id)).with_for_update(read=True, key_share=True)).all()
+    # The check again inside the INSERT: SQLite's driver runs the SELECT above outside any
+    # transaction, and only this one statement is atomic there. Being a write, it also
+    # takes SQLite's write lock, so a swap window cannot be open from here on.
+    rebuilding = select(col(IndexRebuild.id)).exists()
+    session.execute(
+        insert(IndexReplay).from_select(
+            [col(IndexReplay.asset_id)],
+            select(col(IndexOutbox.asset_id)).where(applied, rebuilding).distinct(),
         )
-        session.execute(delete(IndexOutbox).where(applied))
-        session.commit()
+    )
+    if swaps_ahead and apply_again is not None and replay.swapped_since(session, swaps_ahead):
+        apply_again()
+    session.execute(delete(IndexOutbox).where(applied))
+    session.commit()
 
 
 class OutboxLock:

@@ -1,10 +1,11 @@
-"""Rebuilds under way, and the writes each one replays into its new index after the swap.
+"""Rebuilds under way, and the writes each one catches up on at its swap.
 
 A rebuild reads the database batch by batch into a fresh index while the live indexer
 keeps applying outbox rows to the old index and deleting them. A write committed after
 its asset's batch was read is missing from the new index, and once the indexer has
-applied it to the old index and deleted its row, nothing would bring it over. This
-module closes that gap without a second pass over every document.
+applied it to the old index and deleted its row, nothing would bring it over. Its writer
+was told it is searchable, so it must already be in the new index when that one is
+swapped in. This module closes the gap without a second pass over every document.
 
 The protocol:
 
@@ -12,17 +13,33 @@ The protocol:
 2. While any rebuild row exists, the indexer, in the transaction that deletes the outbox
    rows it has applied, copies their asset ids into index_replay: one INSERT … SELECT …
    WHERE EXISTS (index_rebuild) (`indexer.outbox.acknowledge`).
-3. `mark_built` once every document is read; the engine then swaps the new index in.
-4. `mark_swapped` right after the swap records S, the newest outbox id at that moment.
+3. `mark_built` once every document is read.
+4. `swap_window`, one transaction around the swap: it locks the rebuild's row against
+   every acknowledgement, loads the current document of each asset in index_replay, the
+   engine writes them into the new index and swaps it in, and the transaction records
+   the swap and S, the newest outbox id at that moment, before it releases the lock.
 5. `finish`, once no outbox row with an id up to S remains: in one transaction, every
    asset in index_replay is queued in the outbox again, the replay rows are deleted
    when no other rebuild remains, and the rebuild row goes. The indexer then applies
-   the queued assets to the new index, reading each one's state afresh.
+   the queued assets to the new index, reading each one's state afresh. (Step 4 made
+   this a second safety net: it repeats writes the new index already holds.)
 
-Why no write is lost. Take the last write W to an asset, committed with its outbox row
-o. If W committed before the asset's batch was read, the new index has it. Otherwise W
-committed after step 1 (which precedes every read), and o, claimed after W's commit, is
-either
+Why no acknowledged write is ever missing from a search. Take the last write W to an
+asset, committed with its outbox row o. If W committed before the asset's batch was
+read, the new index has it. Otherwise W committed after step 1 (which precedes every
+read), and the batch that applies o read index_rebuild after claiming o (`unswapped`),
+so it saw this rebuild's row. Its acknowledgement either
+
+(a) committed before the window took its lock: the window then sees its index_replay
+    row and writes the asset's current state into the new index before the swap; or
+(b) waited for the window's lock, then finds the swap recorded and, still before it
+    deletes o (which is when W's writer is answered), writes the batch again, now into
+    the new index (`indexer.outbox.acknowledge`). Applying a batch twice is harmless:
+    applying an asset always writes its current state.
+
+Step 5 alone keeps the older guarantee (every write lands in the new index eventually)
+when a swap happened but its transaction failed, the one case step 4 cannot record.
+Take o again. It is either
 
 (a) applied to the new index: the embedded engine follows a swap at the start of every
     apply, and Meilisearch processes the swap task before any task queued after it; or
@@ -35,16 +52,15 @@ either
     and that deletion ran after step 1 and before step 5 removed the rebuild row: its
     INSERT … SELECT saw the row and recorded the asset. Step 5 queues it again.
 
-Applying an asset always writes its current state, so a replay never moves a document
-backwards, and replaying an asset whose document was already right rewrites it unchanged
-(each write acknowledged during the rebuild is replayed, needed or not: they are few).
-
-Concurrency. On PostgreSQL, `finish` and the discarding of a dead rebuild first take a
-SHARE ROW EXCLUSIVE lock on index_rebuild, which conflicts with the INSERT of `begin`: a
-rebuild that starts while another one finishes waits for it, so the finisher can never
-delete replay rows recorded for the newcomer. Acknowledgements read index_rebuild's rows
-FOR KEY SHARE, which that table lock allows: the finisher's DELETE of its own row waits
-for an acknowledgement in flight, then (a new statement, a new snapshot) queues what it
+Concurrency. On PostgreSQL the window takes its row FOR UPDATE, which waits for the
+acknowledgements holding it FOR KEY SHARE and holds off the next ones; on SQLite it
+starts with a write, taking the database's one write lock, which every acknowledgement
+also needs. `finish` and the discarding of a dead rebuild first take a SHARE ROW
+EXCLUSIVE lock on index_rebuild, which conflicts with the INSERT of `begin`: a rebuild
+that starts while another one finishes waits for it, so the finisher can never delete
+replay rows recorded for the newcomer. Acknowledgements read index_rebuild's rows FOR
+KEY SHARE, which that table lock allows: the finisher's DELETE of its own row waits for
+an acknowledgement in flight, then (a new statement, a new snapshot) queues what it
 recorded; an acknowledgement that comes after the DELETE waits for the finisher's commit
 and then finds no rebuild, so it records nothing that nobody would replay. SQLite
 serialises writers anyway; `finish` starts with the DELETE of its row, so it holds the
@@ -65,14 +81,15 @@ built died before its swap and is discarded, with the replay rows when no rebuil
 remains (indexers stop recording); a built row may have swapped, so it takes S now and
 is finished like any other, which only replays a few assets when the swap never came.
 A rebuild whose row was removed while it was paused for longer than STALE_SECONDS
-finds out: before its swap it stops without swapping (RebuildLost), and after it the
-caller falls back to a full drift check.
+finds out before its swap, and stops without swapping (RebuildLost).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -91,8 +108,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import text as sql_text
-from sqlmodel import col
+from sqlmodel import Session, col
 
+from indexer.documents import load_documents
+from indexer.engines.base import CatchUp
 from store.models import IndexOutbox, IndexRebuild, IndexReplay, UTCDateTime, utc_now
 
 log = logging.getLogger(__name__)
@@ -144,10 +163,56 @@ def mark_built(db: Engine, rebuild_id: int) -> None:
     _update(db, rebuild_id, built_at=utc_now())
 
 
-def mark_swapped(db: Engine, rebuild_id: int) -> None:
-    """Record the swap and S, the newest outbox id now (NULL for an empty outbox)."""
+def _swapped_now() -> dict[str, Any]:
+    """The swap's record: when, and S, the newest outbox id now (NULL for an empty outbox)."""
     newest = select(func.max(col(IndexOutbox.id))).scalar_subquery()
-    _update(db, rebuild_id, swapped_at=utc_now(), replay_after=newest)
+    return {"swapped_at": utc_now(), "replay_after": newest}
+
+
+def mark_swapped(db: Engine, rebuild_id: int) -> None:
+    """Record a swap that may have happened (a rebuild that died after reading)."""
+    _update(db, rebuild_id, **_swapped_now())
+
+
+@contextmanager
+def swap_window(db: Engine, rebuild_id: int) -> Iterator[CatchUp]:
+    """Step 4: hold every acknowledgement off, yield the current documents of the assets
+    acknowledged during the rebuild for the engine to write into the new index, and
+    record the swap the engine makes before leaving (in the same transaction)."""
+    with db.connect() as connection, connection.begin():
+        # A write first: on SQLite it takes the write lock before anything is read.
+        held = connection.execute(
+            update(IndexRebuild).where(_row(rebuild_id)).values(alive_at=utc_now())
+        ).rowcount
+        if not held:
+            raise RebuildLost(f"rebuild {rebuild_id} was settled as abandoned by another process")
+        connection.execute(select(col(IndexRebuild.id)).where(_row(rebuild_id)).with_for_update())
+        asset_ids = connection.execute(select(col(IndexReplay.asset_id)).distinct()).scalars()
+        documents = load_documents(Session(bind=connection), list(asset_ids))
+        yield CatchUp(
+            upserts=[doc for doc in documents.values() if doc is not None],
+            deletes=[str(asset_id) for asset_id, doc in documents.items() if doc is None],
+        )
+        connection.execute(update(IndexRebuild).where(_row(rebuild_id)).values(**_swapped_now()))
+
+
+def unswapped(session: Session) -> frozenset[int]:
+    """The rebuilds that have not swapped yet, read by a batch after its claim: if one of
+    them swaps before the batch is acknowledged, the batch must be applied again."""
+    found = session.execute(
+        select(col(IndexRebuild.id)).where(col(IndexRebuild.swapped_at).is_(None))
+    ).scalars()
+    return frozenset(rebuild_id for rebuild_id in found if rebuild_id is not None)
+
+
+def swapped_since(session: Session, rebuilds: Collection[int]) -> bool:
+    """Whether any of `rebuilds` (from `unswapped`) has swapped or is gone since."""
+    still_unswapped = session.execute(
+        select(func.count()).where(
+            col(IndexRebuild.id).in_(rebuilds), col(IndexRebuild.swapped_at).is_(None)
+        )
+    ).scalar_one()
+    return bool(still_unswapped != len(rebuilds))
 
 
 def hand_over(db: Engine, rebuild_id: int) -> None:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from indexer import outbox, replay
-from indexer.documents import load_documents
+from indexer.documents import SearchDocument, load_documents
 from indexer.engines.base import SearchEngine
 from indexer.query import EngineUnavailable
 from store import indexer_state
@@ -74,20 +75,29 @@ class IndexerWorker:
             claimed = outbox.claim(session, limit=self._batch_size)
             if not claimed.row_ids:
                 return 0
+            swaps_ahead = replay.unswapped(session)
             documents = load_documents(session, claimed.asset_ids)
             if not outbox.holds_locks(session):
                 session.rollback()  # SQLite: do not hold the database while the engine works
-            upserts = [doc for doc in documents.values() if doc is not None]
-            deletes = [str(asset_id) for asset_id, doc in documents.items() if doc is None]
-            for rejected in self._engine.apply(upserts=upserts, deletes=deletes):
-                log.error("search engine rejected the document of asset %s; skipped", rejected)
-            outbox.acknowledge(session, claimed.row_ids)
+            self._write(documents)
+            outbox.acknowledge(
+                session,
+                claimed.row_ids,
+                swaps_ahead=swaps_ahead,
+                apply_again=lambda: self._write(load_documents(session, claimed.asset_ids)),
+            )
         self.applied_up_to = max(self.applied_up_to or 0, *claimed.row_ids)
         with self._listeners_lock:
             listeners = list(self._listeners)
         for listener in listeners:
             listener()
         return len(claimed.row_ids)
+
+    def _write(self, documents: dict[uuid.UUID, SearchDocument | None]) -> None:
+        upserts = [doc for doc in documents.values() if doc is not None]
+        deletes = [str(asset_id) for asset_id, doc in documents.items() if doc is None]
+        for rejected in self._engine.apply(upserts=upserts, deletes=deletes):
+            log.error("search engine rejected the document of asset %s; skipped", rejected)
 
     def _set_error(self, error: str | None) -> None:
         if error != self.last_error:

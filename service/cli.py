@@ -157,10 +157,9 @@ def _reindex(_args: argparse.Namespace, settings: Settings) -> int:
     print(f"Rebuilt the {engine.name} index and swapped it in.")
     if done.replayed is not None:
         print(
-            f"Replayed {done.replayed} assets written during the rebuild (queued for the indexer)."
+            f"{done.replayed} assets written during the rebuild went into the new index at "
+            "its swap; they are queued once more for the indexer, as a safety net."
         )
-    elif done.repaired is not None:
-        print(f"Compared every document instead of replaying: queued {done.repaired} assets.")
     else:
         print(
             f"{done.waiting_for} outbox rows pending at the swap were not being applied: the "

@@ -3,11 +3,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Protocol
 
 from indexer.documents import SearchDocument
 from indexer.query import SearchIndex
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """Writes a rebuilt index takes just before its swap: the assets the indexer applied
+    to the old index while the rebuild read the database (`indexer.replay`)."""
+
+    upserts: Sequence[SearchDocument] = ()
+    deletes: Sequence[str] = ()
+
+
+# Entered by a rebuild once every document is written and left once the new index is
+# swapped in; what it yields is written into the new index first.
+SwapWindow = Callable[[], AbstractContextManager[CatchUp]]
 
 
 class SearchEngine(SearchIndex, Protocol):
@@ -26,8 +42,11 @@ class SearchEngine(SearchIndex, Protocol):
         """Become the process that writes this index; EngineUnavailable says why not."""
         ...
 
-    def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
-        """Build a fresh index from `batches` and swap it in atomically."""
+    def rebuild(
+        self, batches: Iterable[Sequence[SearchDocument]], swap_window: SwapWindow | None = None
+    ) -> None:
+        """Build a fresh index from `batches` and swap it in atomically; with a
+        `swap_window`, write what it yields into the new index and swap inside it."""
         ...
 
     def document_count(self) -> int:

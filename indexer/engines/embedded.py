@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import orjson
 import tantivy
 
 from indexer.documents import SearchDocument
+from indexer.engines.base import CatchUp, SwapWindow
 from indexer.engines.embedded_dirs import IndexDirectories, IndexMissing
 from indexer.engines.embedded_pages import (
     EVERYTHING,
@@ -302,31 +304,45 @@ class EmbeddedEngine:
             except ValueError as exc:
                 log.warning("rolling back the failed index writer: %s", exc)
 
-    def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
-        """Fill a fresh index directory, then point CURRENT at it atomically. Nothing of
-        the index in use is opened, so a damaged or missing one is rebuilt the same way;
-        a build that fails removes its directory, and one that was killed is removed by
-        the next build or writer (its lock died with it)."""
+    def rebuild(
+        self, batches: Iterable[Sequence[SearchDocument]], swap_window: SwapWindow | None = None
+    ) -> None:
+        """Fill a fresh index directory, then point CURRENT at it atomically (inside the
+        swap window, after the window's catch-up). Nothing of the index in use is opened,
+        so a damaged or missing one is rebuilt the same way; a build that fails removes
+        its directory, and one that was killed is removed by the next build or writer
+        (its lock died with it)."""
         self.dirs.remove_abandoned_builds()
         building, lock = self.dirs.building_dir()
         try:
-            try:
-                index = tantivy.Index(self.schema, path=str(building), reuse=False)
-                writer = index.writer(REBUILD_HEAP_BYTES, REBUILD_THREADS)
-                encoder = _Encoder()
-                for batch in batches:
-                    for doc in batch:
-                        writer.add_json(encoder.encode(doc))
-                writer.commit()
-                writer.wait_merging_threads()
-                del writer, index
-            except BaseException:
-                shutil.rmtree(building, ignore_errors=True)
-                raise
-            self.dirs.swap_in(building)
+            index = tantivy.Index(self.schema, path=str(building), reuse=False)
+            writer = index.writer(REBUILD_HEAP_BYTES, REBUILD_THREADS)
+            encoder = _Encoder()
+            for batch in batches:
+                for doc in batch:
+                    writer.add_json(encoder.encode(doc))
+            writer.commit()
+            # Merges finish before the window opens: it holds the indexer's acknowledgements.
+            writer.wait_merging_threads()
+            del writer
+            with swap_window() if swap_window else nullcontext(CatchUp()) as late:
+                if late.upserts or late.deletes:
+                    self._catch_up(index, late)
+                del index
+                self.dirs.swap_in(building)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)  # gone already once swapped in
+            raise
         finally:
             lock.close()
         self._follow_swaps()
+
+    def _catch_up(self, index: tantivy.Index, late: CatchUp) -> None:
+        writer = index.writer(WRITER_HEAP_BYTES, 1)
+        for rejected in self._add(writer, late.upserts, late.deletes):
+            log.error("rebuilt index rejected the document of asset %s; skipped", rejected)
+        writer.commit()
+        writer.wait_merging_threads()
 
     # -- reading -------------------------------------------------------------
 

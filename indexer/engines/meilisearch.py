@@ -11,6 +11,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ import orjson
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
 from indexer.documents import SearchDocument
+from indexer.engines.base import CatchUp, SwapWindow
 from indexer.engines.meilisearch_async_http import MeilisearchAsyncHttp
 from indexer.engines.meilisearch_filters import all_of, any_of, between
 from indexer.engines.meilisearch_http import MeilisearchHttp
@@ -270,8 +272,11 @@ class MeilisearchEngine:
         """Nothing to take: several indexers may share a Meilisearch index (the outbox
         keeps each asset's writes in order), and a server that is down now is retried."""
 
-    def rebuild(self, batches: Iterable[Sequence[SearchDocument]]) -> None:
-        """Fill a fresh index, then swap it with the live one atomically."""
+    def rebuild(
+        self, batches: Iterable[Sequence[SearchDocument]], swap_window: SwapWindow | None = None
+    ) -> None:
+        """Fill a fresh index, then swap it with the live one atomically (inside the swap
+        window, after the window's catch-up)."""
         temporary = f"{self.index_uid}_rebuild_{uuid.uuid4().hex[:8]}"
         self._ensure_ready()
         try:
@@ -281,8 +286,10 @@ class MeilisearchEngine:
             queued = [self._queue_documents(temporary, batch) for batch in batches]
             for task_uid in queued:
                 self._wait(task_uid)
-            swap = self.client.swap_indexes([{"indexes": [self.index_uid, temporary]}])
-            self._wait(swap.task_uid)
+            with swap_window() if swap_window else nullcontext(CatchUp()) as late:
+                self._catch_up(temporary, late)
+                swap = self.client.swap_indexes([{"indexes": [self.index_uid, temporary]}])
+                self._wait(swap.task_uid)
         except MeilisearchError as exc:
             self._discard(temporary)
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
@@ -290,6 +297,12 @@ class MeilisearchEngine:
             self._discard(temporary)  # a failed rebuild leaves no half-built index behind
             raise
         self._discard(temporary)  # since the swap, it holds the old documents
+
+    def _catch_up(self, uid: str, late: CatchUp) -> None:
+        if late.deletes:
+            self._wait(self.client.index(uid).delete_documents(list(late.deletes)).task_uid)
+        if late.upserts:
+            self._wait(self._queue_documents(uid, late.upserts))
 
     def _discard(self, uid: str) -> None:
         try:
