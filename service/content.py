@@ -2,7 +2,8 @@
 
 Signatures are recognised by the `filetype` library; formats without one (CSV, SVG)
 are checked for being what their extension claims, so an HTML page named `.jpg`
-or `.csv` is refused wherever in the file the page starts, and an SVG that could run
+or `.csv` is refused wherever in the file the page starts, a CSV must be text in an
+encoding `text_encoding` reads (the whole file is judged), and an SVG that could run
 script (`svg_safety`) is refused. The client's declared content type is never trusted.
 """
 
@@ -17,6 +18,7 @@ import filetype
 
 from service.errors import Unsupported
 from service.svg_safety import active_content
+from service.text_encoding import NotText, decoded_chunks, text_encoding
 
 OOXML_TYPES = {
     ".docx": (
@@ -36,13 +38,12 @@ OLE2_EXTENSIONS = {".doc", ".xls", ".ppt"}
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 HTML_START = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<script)", re.IGNORECASE)
 # An HTML page anywhere in a text file: after a byte-order mark, a comment or any lines.
-HTML_ANYWHERE = re.compile(
-    rb"<!doctype\s+html|<(html|head|body|script|iframe)[\s>/]", re.IGNORECASE
-)
-SCAN_CHUNK = 1024 * 1024
+# Searched in decoded text, so a UTF-16 file cannot hide a page between NUL bytes.
+HTML_ANYWHERE = re.compile(r"<!doctype\s+html|<(html|head|body|script|iframe)[\s>/]", re.IGNORECASE)
 SCAN_OVERLAP = 64  # longer than any marker, so none is cut between two chunks
 SVG_ROOT = re.compile(rb"<svg[\s>]", re.IGNORECASE)
 MARKUP_TEXT_TYPES = {".html", ".htm", ".xml", ".svg"}
+PLAIN_TEXT_TYPES = {".csv", ".txt"}
 
 
 def content_type_for_extension(extension: str) -> str:
@@ -78,14 +79,23 @@ def _looks_like_text(head: bytes) -> bool:
     return True
 
 
-def _holds_html(path: Path) -> bool:
-    with path.open("rb") as handle:
-        tail = b""
-        while chunk := handle.read(SCAN_CHUNK):
-            if HTML_ANYWHERE.search(tail + chunk):
-                return True
-            tail = chunk[-SCAN_OVERLAP:]
+def _holds_html(path: Path, encoding: str) -> bool:
+    tail = ""
+    for text in decoded_chunks(path, encoding):
+        if HTML_ANYWHERE.search(tail + text):
+            return True
+        tail = text[-SCAN_OVERLAP:]
     return False
+
+
+def _check_plain_text(extension: str, path: Path) -> None:
+    """A CSV or text file must be text from its first byte to its last, and no HTML page."""
+    try:
+        encoding = text_encoding(path)
+    except NotText as exc:
+        raise _contradiction(extension) from exc
+    if _holds_html(path, encoding):
+        raise _contradiction(extension)
 
 
 def _contradiction(extension: str) -> Unsupported:
@@ -128,9 +138,9 @@ def detect_content_type(*, extension: str, head: bytes, path: Path) -> str:
         if problem is not None:
             raise Unsupported(f"The SVG file is refused: {problem}.")
         return content_type_for_extension(extension)
-    is_text = _looks_like_text(head)
-    if extension in {".csv", ".txt"} and (not is_text or _holds_html(path)):
-        raise _contradiction(extension)
-    if extension not in MARKUP_TEXT_TYPES and is_text and HTML_START.match(head):
+    if extension in PLAIN_TEXT_TYPES:
+        _check_plain_text(extension, path)
+        return content_type_for_extension(extension)
+    if extension not in MARKUP_TEXT_TYPES and _looks_like_text(head) and HTML_START.match(head):
         raise _contradiction(extension)
     return content_type_for_extension(extension)

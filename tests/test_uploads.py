@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.config import Settings
-from tests import samples
+from tests import content_samples, samples
 from tests.conftest import (
     SettingsFactory,
     assert_utc,
@@ -145,6 +145,12 @@ def test_tag_ids_as_repeated_form_fields(client: TestClient) -> None:
         ("prices.csv", b"\xef\xbb\xbf" + samples.html()),
         ("prices.csv", b"<!-- export -->\n" + samples.html()),
         ("prices.csv", samples.csv() * 400 + b"<html><script>alert(1)</script></html>"),
+        # HTML in UTF-16, where NUL bytes sit between its letters.
+        ("prices.csv", content_samples.html_in_utf16_csv()),
+        # Binary after 64 KiB of good lines, past any head a check could sample.
+        ("prices.csv", content_samples.binary_csv()),
+        # Control characters throughout, with no NUL byte to give them away.
+        ("prices.csv", bytes(range(1, 32)) * 100),
         # SVG that could run script when opened.
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
@@ -352,3 +358,23 @@ def test_a_rename_may_not_take_a_refused_extension(client: TestClient) -> None:
         assert "allowed type" in response.json()["detail"]
     kept = client.get(f"/api/media-assets/{asset['id']}").json()
     assert kept["file_name"] == "invoice.pdf"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        content_samples.windows_1252_csv,
+        content_samples.utf16_csv,
+        content_samples.utf8_bom_csv,
+    ],
+    ids=["windows-1252", "utf-16-le-with-bom", "utf-8-with-bom"],
+)
+def test_csv_as_spreadsheet_programs_save_it_is_accepted(
+    client: TestClient, settings: Settings, make: Callable[[], bytes]
+) -> None:
+    # Excel writes CSV in the Windows code page, as "Unicode text" (UTF-16) or as
+    # UTF-8 with a byte-order mark; "Café" and "€" are where the encodings differ.
+    content = make()
+    asset = uploaded(client, "prices.csv", content)
+    assert asset["content_type"] == "text/csv"
+    assert_stored(settings, asset, content)
