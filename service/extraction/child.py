@@ -1,0 +1,83 @@
+"""The extraction child process: limits itself, then extracts one requested file at a time.
+
+Started by `Extractor` as `python -m service.extraction.child MEMORY_BYTES CPU_SECONDS`.
+It reads request frames on stdin and writes one answer frame per request on what was
+stdout; stdout itself is pointed at stderr, so a library that prints cannot corrupt
+the protocol. End of input means the parent is done: the child exits.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import warnings
+from pathlib import Path
+from typing import BinaryIO
+
+from service.extraction.protocol import read_frame_blocking, write_frame
+
+
+def _limit_memory(memory_bytes: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
+def _limit_cpu_for_next_file(cpu_seconds: int) -> None:
+    """Processor time is counted over the process's life, so the limit moves per file.
+
+    The parent's wall-clock limit is the one that normally acts; this one ends a child
+    whose parent is gone while it spins on a hostile file.
+    """
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime) + cpu_seconds
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+def _serve(requests: BinaryIO, answers: BinaryIO, memory_bytes: int, cpu_seconds: int) -> None:
+    # The extractors' libraries load here, inside the limits, not in the parent.
+    from service.extraction.dispatch import extract_file, extractors, memory_sentence
+
+    chosen = extractors(inflate_limit=memory_bytes)
+    write_frame(answers, {"ready": True})
+    while (request := read_frame_blocking(requests)) is not None:
+        file_type = str(request["file_type"])
+        _limit_cpu_for_next_file(cpu_seconds)
+        try:
+            result = extract_file(
+                chosen.get(file_type),
+                Path(str(request["path"])),
+                file_type=file_type,
+                max_chars=int(str(request["max_chars"])),
+                memory_bytes=memory_bytes,
+            )
+        except MemoryError:
+            # Half-done C libraries may hold memory the error never gave back: answer, leave.
+            failed = {"status": "failed", "error": memory_sentence(memory_bytes), "leaving": True}
+            write_frame(answers, failed)
+            return
+        write_frame(
+            answers,
+            {
+                "status": result.status,
+                "text": result.text,
+                "truncated": result.truncated,
+                "error": result.error,
+            },
+        )
+
+
+def main() -> None:
+    memory_bytes, cpu_seconds = int(sys.argv[1]), int(sys.argv[2])
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    warnings.simplefilter("ignore")  # openpyxl and pypdfium2 warn about files, not about us
+    _limit_memory(memory_bytes)
+    _serve(sys.stdin.buffer, answers, memory_bytes, cpu_seconds)
+
+
+if __name__ == "__main__":
+    main()
