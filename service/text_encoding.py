@@ -9,13 +9,13 @@ that turns into binary after the first kilobytes is refused as well.
 from __future__ import annotations
 
 import codecs
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 CHUNK_BYTES = 1024 * 1024
 # Tab, line feed, form feed and carriage return belong in text; other C0 controls do not.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f]")
+# Counted in UTF-8 bytes, where bytes.translate does it many times faster than a regex.
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20)])
 # One stray control character (a DOS end-of-file mark, say) is tolerated; more than
 # one in a hundred characters means the bytes are not meant to be read as text.
 CONTROLS_PER_HUNDRED = 1
@@ -52,7 +52,8 @@ def _decodes(path: Path, encoding: str) -> bool:
     try:
         for text in decoded_chunks(path, encoding):
             characters += len(text)
-            controls += sum(1 for _ in _CONTROL.finditer(text))
+            encoded = text.encode("utf-8", "surrogatepass")
+            controls += len(encoded) - len(encoded.translate(None, _CONTROL_BYTES))
     except UnicodeDecodeError:
         return False
     if controls > 1 and controls * 100 > characters * CONTROLS_PER_HUNDRED:
