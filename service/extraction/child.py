@@ -12,10 +12,10 @@ import os
 import resource
 import sys
 import warnings
-from pathlib import Path
 from typing import BinaryIO
 
-from service.extraction.protocol import read_frame_blocking, write_frame
+from service.extraction.protocol import answer, parse_request, read_frame_blocking, write_frame
+from service.extraction.result import Extraction
 
 
 def _limit_memory(memory_bytes: int) -> None:
@@ -42,31 +42,23 @@ def _serve(requests: BinaryIO, answers: BinaryIO, memory_bytes: int, cpu_seconds
 
     chosen = extractors(inflate_limit=memory_bytes)
     write_frame(answers, {"ready": True})
-    while (request := read_frame_blocking(requests)) is not None:
-        file_type = str(request["file_type"])
+    while (message := read_frame_blocking(requests)) is not None:
+        path, file_type, max_chars = parse_request(message)
         _limit_cpu_for_next_file(cpu_seconds)
         try:
             result = extract_file(
                 chosen.get(file_type),
-                Path(str(request["path"])),
+                path,
                 file_type=file_type,
-                max_chars=int(str(request["max_chars"])),
+                max_chars=max_chars,
                 memory_bytes=memory_bytes,
             )
         except MemoryError:
             # Half-done C libraries may hold memory the error never gave back: answer, leave.
-            failed = {"status": "failed", "error": memory_sentence(memory_bytes), "leaving": True}
-            write_frame(answers, failed)
+            failed = Extraction.failed(memory_sentence(memory_bytes))
+            write_frame(answers, answer(failed, leaving=True))
             return
-        write_frame(
-            answers,
-            {
-                "status": result.status,
-                "text": result.text,
-                "truncated": result.truncated,
-                "error": result.error,
-            },
-        )
+        write_frame(answers, answer(result))
 
 
 def main() -> None:

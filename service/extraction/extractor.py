@@ -20,8 +20,15 @@ from pathlib import Path
 from types import TracebackType
 
 from service.extraction.kinds import has_extractor
-from service.extraction.protocol import ChildGone, TimedOut, encode, read_frame
-from service.extraction.result import STATUSES, Extraction
+from service.extraction.protocol import (
+    ChildGone,
+    TimedOut,
+    encode,
+    parse_answer,
+    read_frame,
+    request,
+)
+from service.extraction.result import Extraction
 
 # Where `service` is importable from, whichever checkout or install this module is in.
 IMPORT_ROOT = Path(__file__).resolve().parents[2]
@@ -164,18 +171,14 @@ class Extractor:
         file_type = file_type.lower()
         if not has_extractor(file_type):
             return Extraction.unsupported()
-        request: dict[str, object] = {
-            "path": str(path.absolute()),
-            "file_type": file_type,
-            "max_chars": self.max_chars,
-        }
+        asked = request(path.absolute(), file_type=file_type, max_chars=self.max_chars)
         with self._lock:
             try:
                 child = self._running_child()
             except (StartFailed, OSError) as exc:
                 return Extraction.failed(f"The extraction process could not start: {exc}.")
             try:
-                answer = child.ask(request, self.timeout_s)
+                answer = child.ask(asked, self.timeout_s)
             except TimedOut:
                 self._drop_child()
                 return Extraction.failed(
@@ -183,9 +186,9 @@ class Extractor:
                 )
             except (ChildGone, OSError):
                 return Extraction.failed(self._death_sentence())
-            if answer.get("leaving"):
+            if answer.get("leaving") is True:
                 self._drop_child()
-            return _extraction(answer)
+            return parse_answer(answer)
 
     @property
     def child_pid(self) -> int | None:
@@ -251,18 +254,3 @@ class Extractor:
             f"The extraction process crashed on this file ({_cause(code)}): "
             f"the file may be damaged, or need more than {limit}."
         )
-
-
-def _extraction(answer: dict[str, object]) -> Extraction:
-    """The child's answer as an `Extraction`; one that makes no sense is a failure."""
-    status = STATUSES.get(str(answer.get("status")))
-    text, error = answer.get("text", ""), answer.get("error")
-    truncated = answer.get("truncated", False)
-    if (
-        status is None
-        or not isinstance(text, str)
-        or not isinstance(truncated, bool)
-        or not (error is None or isinstance(error, str))
-    ):
-        return Extraction.failed("The extraction process gave an answer that makes no sense.")
-    return Extraction(status=status, text=text, truncated=truncated, error=error)

@@ -1,7 +1,9 @@
-"""The parent and child speak in frames: a 4-byte big-endian length, then that much JSON.
+"""What the parent and child say to each other, and how it travels.
 
-Lengths make a frame's end unambiguous whatever the text holds (newlines, any
-character), and let the parent read with a deadline instead of blocking on a line.
+Messages go in frames: a 4-byte big-endian length, then that much JSON. Lengths make a
+frame's end unambiguous whatever the text holds, and let the parent read with a
+deadline instead of blocking on a line. The child says "ready" once, then answers each
+request (a path, its type and the character budget) with one extraction.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import os
 import select
 import struct
 import time
+from pathlib import Path
 from typing import BinaryIO
+
+from service.extraction.result import STATUSES, Extraction
 
 HEADER = struct.Struct(">I")
 # A frame holds at most the text kept for one file plus JSON's escaping of it.
@@ -84,3 +89,41 @@ def _decode(body: bytes) -> dict[str, object]:
     if not isinstance(message, dict):
         raise ChildGone("a frame did not hold a JSON object")
     return message
+
+
+def request(path: Path, *, file_type: str, max_chars: int) -> dict[str, object]:
+    return {"path": str(path), "file_type": file_type, "max_chars": max_chars}
+
+
+def parse_request(message: dict[str, object]) -> tuple[Path, str, int]:
+    """The path, file type and character budget of a request."""
+    path, file_type, max_chars = message["path"], message["file_type"], message["max_chars"]
+    if not (isinstance(path, str) and isinstance(file_type, str) and isinstance(max_chars, int)):
+        raise ValueError(f"not a request: {message!r}")
+    return Path(path), file_type, max_chars
+
+
+def answer(result: Extraction, *, leaving: bool = False) -> dict[str, object]:
+    """The child's answer; `leaving` says it exits after this one and wants no more."""
+    return {
+        "status": result.status,
+        "text": result.text,
+        "truncated": result.truncated,
+        "error": result.error,
+        "leaving": leaving,
+    }
+
+
+def parse_answer(message: dict[str, object]) -> Extraction:
+    """The child's answer as an `Extraction`; one that makes no sense is a failure."""
+    status = STATUSES.get(str(message.get("status")))
+    text, error = message.get("text"), message.get("error")
+    truncated = message.get("truncated")
+    if (
+        status is None
+        or not isinstance(text, str)
+        or not isinstance(truncated, bool)
+        or not (error is None or isinstance(error, str))
+    ):
+        return Extraction.failed("The extraction process gave an answer that makes no sense.")
+    return Extraction(status=status, text=text, truncated=truncated, error=error)
