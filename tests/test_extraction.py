@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import docx
 import pytest
 
 from service.extraction import EXTRACTOR_VERSION, Extraction, Extractor, has_extractor
@@ -105,6 +107,18 @@ def test_docx_gives_header_body_table_and_footer_in_order(
         f"{samples.DOCX_TABLE_WORD.capitalize()} Polish the edge",
         f"Page footer {samples.DOCX_FOOTER_WORD}",
     ]
+
+
+def test_docx_merged_cells_count_once(extractor: Extractor, tmp_path: Path) -> None:
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    table.cell(0, 0).merge(table.cell(1, 1)).text = "merged"
+    table.cell(1, 2).text = "beside"
+    table.cell(2, 2).text = "corner"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    text = extracted(extractor, tmp_path, "merged.docx", buffer.getvalue())
+    assert text == "merged\nbeside\ncorner"
 
 
 def test_xlsx_gives_each_sheet_name_then_its_rows(extractor: Extractor, tmp_path: Path) -> None:

@@ -28,16 +28,21 @@ def _add_blocks(blocks: Iterable[Block], budget: TextBudget) -> None:
 
 
 def _add_table(table: Table, budget: TextBudget) -> None:
+    # Cell elements themselves, not their ids: lxml keeps one proxy per element only
+    # while something holds it, so an id could be reused by another cell.
+    seen: set[object] = set()
     for row in table.rows:
-        seen: set[int] = set()
         separator = "\n"
         for cell in row.cells:
-            # A merged cell is listed once per grid column it spans; its text counts once.
-            if id(cell._tc) in seen:
+            # A merged cell is listed at every grid position it covers, across columns
+            # and down rows; its text counts once.
+            if cell._tc in seen:
                 continue
-            seen.add(id(cell._tc))
-            budget.add(_cell_text(cell, budget.max_chars), separator=separator)
-            separator = " "
+            seen.add(cell._tc)
+            text = _cell_text(cell, budget.max_chars)
+            if text:  # a row starts a line at its first cell with words
+                budget.add(text, separator=separator)
+                separator = " "
         if budget.full:
             return
 
