@@ -318,6 +318,17 @@ def test_a_child_that_cannot_start_fails_each_file_with_a_sentence(tmp_path: Pat
     assert "memory limit of 16 MB" in result.error
 
 
+def test_the_child_gets_none_of_the_services_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDIA_JWT_SECRET", "not-for-the-child")
+    with Extractor(timeout_s=30, memory_bytes=MEMORY, max_chars=1000) as isolated:
+        extracted(isolated, tmp_path, "warm.pdf", samples.pdf())
+        environ = Path(f"/proc/{isolated.child_pid}/environ").read_bytes()
+    assert b"MEDIA_" not in environ
+    assert b"PATH=" in environ
+
+
 def test_threads_take_turns(extractor: Extractor, tmp_path: Path) -> None:
     files = {
         write(tmp_path, f"{n}.pdf", samples.pdf_document([[f"unique{n}word"]])): f"unique{n}word"

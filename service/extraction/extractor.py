@@ -36,6 +36,7 @@ IMPORT_ROOT = Path(__file__).resolve().parents[2]
 # the file's fault, so it has its own allowance outside the per-file limit.
 STARTUP_SECONDS = 30.0
 EXIT_GRACE_SECONDS = 2.0
+CHILD_VARIABLES = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TZ"})
 MB = 1024 * 1024
 
 
@@ -57,14 +58,25 @@ def _cause(code: int) -> str:
         return f"signal {-code}"
 
 
+def _child_environment() -> dict[str, str]:
+    """What the child needs to run Python, and none of the service's settings or secrets:
+    it reads hostile files, so a flaw in a parser should find as little as possible."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name in CHILD_VARIABLES or name.startswith(("LC_", "PYTHON"))
+    }
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(IMPORT_ROOT), env.get("PYTHONPATH")) if part
+    )
+    return env
+
+
 class _Child:
     """One running child process and its pipes."""
 
     def __init__(self, *, memory_bytes: int, cpu_seconds: int, startup_s: float) -> None:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            part for part in (str(IMPORT_ROOT), env.get("PYTHONPATH")) if part
-        )
+        env = _child_environment()
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "service.extraction.child", str(memory_bytes), str(cpu_seconds)],
             stdin=subprocess.PIPE,
