@@ -13,7 +13,8 @@ from sqlalchemy import ColumnElement, String, cast, func, select, true, type_coe
 from sqlmodel import Session, col
 
 from indexer.query import list_item, to_micros
-from store.models import MediaAsset, MediaAssetTag, Tag
+from store.content import EMPTY
+from store.models import AssetContent, MediaAsset, MediaAssetTag, Tag
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class SearchDocument:
     updated_at: int
     tag_ids: list[str]  # in tag-name order, as the asset JSON lists its tags
     tag_names: list[str]
+    # The text extracted from the file ("" when there is none, or none yet).
+    content: str
     item: bytes
 
     def to_dict(self) -> dict[str, object]:
@@ -49,6 +52,7 @@ class SearchDocument:
             "updated_at": self.updated_at,
             "tag_ids": self.tag_ids,
             "tag_names": self.tag_names,
+            "content": self.content,
             "item": self.item.decode(),
         }
 
@@ -62,6 +66,8 @@ class SearchDocument:
         # order); the tag names, which the item leaves to the reader, are searched on.
         hashed = hashlib.sha256(self.item)
         hashed.update("\x00".join(self.tag_names).encode("utf-8", "surrogatepass"))
+        hashed.update(b"\x01")
+        hashed.update(self.content.encode("utf-8", "surrogatepass"))
         return hashed.digest()[:16]
 
 
@@ -81,6 +87,13 @@ ITEM_FIELDS = (
     "updated_at",
 )
 _ITEM_COLUMNS = tuple(col(getattr(MediaAsset, name)) for name in ITEM_FIELDS)
+# The item's `content` summary (placed after ITEM_FIELDS, before the tags), then the text.
+_CONTENT_COLUMNS = (
+    col(AssetContent.status),
+    col(AssetContent.characters),
+    col(AssetContent.error),
+    col(AssetContent.text),
+)
 _TIME_FIELDS = frozenset({"uploaded_at", "created_at", "updated_at"})
 
 
@@ -154,11 +167,14 @@ class DocumentLoader:
     def _asset_rows(self, condition: ColumnElement[bool], limit: int | None) -> list[Sequence[Any]]:
         asset_id = col(MediaAsset.id)
         tag_keys = func.aggregate_strings(cast(col(MediaAssetTag.tag_id), String), ",")
+        content_id = col(AssetContent.asset_id)
         query = (
-            select(*self._rows.columns, tag_keys)
+            select(*self._rows.columns, *_CONTENT_COLUMNS, tag_keys)
+            .outerjoin(AssetContent, content_id == asset_id)
             .outerjoin(MediaAssetTag, col(MediaAssetTag.media_asset_id) == asset_id)
             .where(condition)
-            .group_by(asset_id)
+            # Its primary key grouped too: PostgreSQL then allows the content's columns.
+            .group_by(asset_id, content_id)
             .order_by(asset_id)
             .limit(limit)
         )
@@ -201,6 +217,10 @@ class DocumentLoader:
                 uploaded_by,
                 created_at,
                 updated_at,
+                content_status,
+                content_characters,
+                content_error,
+                content_text,
                 _,
             ) = row
             # A tag deleted between the two queries is simply not on the asset any more.
@@ -226,6 +246,15 @@ class DocumentLoader:
                 "uploaded_by": uploaded_by,
                 "created_at": created_at,
                 "updated_at": updated_at,
+                "content": (
+                    {"status": EMPTY, "characters": 0, "error": None}
+                    if content_status is None
+                    else {
+                        "status": content_status,
+                        "characters": content_characters,
+                        "error": content_error,
+                    }
+                ),
             }
             documents.append(
                 SearchDocument(
@@ -240,6 +269,7 @@ class DocumentLoader:
                     updated_at=to_micros(updated_at),
                     tag_ids=tag_ids,
                     tag_names=[tag.name for tag in entries],
+                    content=content_text or "",
                     item=list_item(fields, tag_ids),
                 )
             )

@@ -53,7 +53,7 @@ def _document_batches(db: Engine, *, show_progress: bool) -> Iterator[list[Searc
             yield documents
             done += len(documents)
             if show_progress:
-                _progress(done, total)
+                show_progress_bar("reindex", done, total)
     if show_progress:
         print(file=sys.stderr)
 
@@ -72,11 +72,11 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _progress(done: int, total: int) -> None:
-    width = 40
-    filled = width * done // max(total, 1)
+def show_progress_bar(label: str, done: int, total: int, *, width: int = 40) -> None:
+    """Redraw a one-line progress bar on stderr."""
+    filled = width * min(done, total) // max(total, 1)
     bar = "#" * filled + "-" * (width - filled)
-    print(f"\rreindex [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
+    print(f"\r{label} [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
 
 def find_drift(db: Engine, engine: SearchEngine) -> Drift:

@@ -48,6 +48,18 @@ class FacetName(StrEnum):
     CONTENT_TYPE = "content_type"
 
 
+class SearchField(StrEnum):
+    """The fields `search` looks in (`search_in` narrows them)."""
+
+    FILE_NAME = "file_name"
+    TAGS = "tags"
+    UPLOADED_BY = "uploaded_by"
+    FILE_TYPE = "file_type"
+    CONTENT = "content"
+
+
+ALL_SEARCH_FIELDS = frozenset(SearchField)
+
 MAX_FACET_VALUES = 100
 
 
@@ -58,6 +70,8 @@ class SearchQuery:
     skip: int = 0
     limit: int = 100
     text: str | None = None
+    # Where `text` is looked for; a match outside the content ranks above one inside it.
+    search_in: frozenset[SearchField] = ALL_SEARCH_FIELDS
     file_name: str | None = None
     file_types: Sequence[str] = ()
     uploaded_by: Sequence[str] = ()

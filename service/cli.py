@@ -129,12 +129,14 @@ def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
     import signal
     import threading
 
+    from indexer.query import EngineUnavailable
     from indexer.worker import IndexerWorker
+    from service.content_worker import content_worker_for
 
     db, engine = _open_index(settings)
-    from indexer.query import EngineUnavailable
 
     worker = IndexerWorker(db, engine)
+    extraction = content_worker_for(settings, db)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
@@ -143,9 +145,55 @@ def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
     except EngineUnavailable as exc:
         print(f"media-assets: {exc}", file=sys.stderr)
         return 2
+    extraction.start()
     print(f"Indexer running on the {engine.name} engine; Ctrl-C stops it.", flush=True)
     stopped.wait()
+    extraction.stop()
     worker.stop()
+    return 0
+
+
+def _extract(args: argparse.Namespace, settings: Settings) -> int:
+    """Extract the text of files now, with a progress bar: pending ones (--missing), and
+    those that failed (--failed) or every file (--all) again."""
+    from indexer.maintenance import show_progress_bar
+    from service.content_worker import content_worker_for
+    from service.extraction import EXTRACTOR_VERSION
+    from store import content as stored_content
+    from store.db import make_engine
+    from store.migrate import require_current_schema
+
+    db = make_engine(settings.resolved_database_url)
+    try:
+        require_current_schema(db)
+        if args.all:
+            again = stored_content.request_again(
+                db,
+                statuses=["extracted", "empty", "failed"],
+                older_than_version=EXTRACTOR_VERSION + 1,
+            )
+        elif args.failed:
+            again = stored_content.request_again(db, statuses=["failed"])
+        else:
+            again = 0
+        total = stored_content.pending_count(db)
+        print(f"{total} files to extract ({again} asked for again).", file=sys.stderr)
+        worker = content_worker_for(settings, db)
+        done = 0
+
+        def progress() -> None:
+            nonlocal done
+            done += 1
+            show_progress_bar("extract", done, total)
+
+        try:
+            worker.drain(on_each=progress)
+        finally:
+            worker.stop()
+        print(file=sys.stderr)
+        print(f"Extracted {done} files; the indexer adds their text to the index.")
+    finally:
+        db.dispose()
     return 0
 
 
@@ -266,6 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lag.add_argument("--max-seconds", type=float, default=300.0)
     lag.set_defaults(handler=_lag)
+    extract = commands.add_parser(
+        "extract", help="extract the text of files now (search inside files), with progress"
+    )
+    which = extract.add_mutually_exclusive_group()
+    which.add_argument(
+        "--missing", action="store_true", help="files not extracted yet (the default)"
+    )
+    which.add_argument("--failed", action="store_true", help="also retry failed extractions")
+    which.add_argument("--all", action="store_true", help="extract every file again")
+    extract.set_defaults(handler=_extract)
     check = commands.add_parser(
         "check", help="compare the index and the stored files with the database"
     )

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # /readyz says not ready below this much free space where files, the index or the
     # SQLite database are written: by default room for two uploads of the default limit.
     min_free_bytes: int = Field(default=200 * 1024 * 1024, ge=0)
+    # Text extraction (search inside files): at most this many characters kept per asset,
+    # and each file's extraction bounded in time and in memory (its child process's).
+    content_max_chars: int = Field(default=1_000_000, gt=0)
+    content_timeout_s: float = Field(default=60.0, gt=0)
+    content_memory_mb: int = Field(default=1024, gt=0)
 
     @field_validator("allowed_types")
     @classmethod

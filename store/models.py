@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -82,6 +83,36 @@ class MediaAsset(SQLModel, table=True):
     uploaded_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column(index=True))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+class AssetContent(SQLModel, table=True):
+    """The text extracted from an asset's file, kept canonically so that a reindex never
+    extracts again (the content worker fills it in after each upload or replace).
+
+    One row per asset that has a file; an asset without a file has none. `status` is
+    pending, extracted, empty, unsupported or failed (the contract's words)."""
+
+    __tablename__ = "asset_content"
+    # The worker takes the newest pending request first.
+    __table_args__ = (Index("ix_asset_content_status_requested", "status", "requested_at"),)
+
+    asset_id: uuid.UUID = Field(
+        sa_column=Column(Uuid(), ForeignKey("media_asset.id", ondelete="CASCADE"), primary_key=True)
+    )
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    # The storage key of the file this row is about: a result for a file since replaced
+    # is dropped rather than stored over the new file's pending row.
+    source: str = Field(sa_column=Column(String(255), nullable=False))
+    text: str | None = Field(default=None, sa_column=Column(Text))
+    characters: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    truncated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    error: str | None = Field(default=None, sa_column=Column(String(1000)))
+    extractor_version: int | None = Field(default=None, sa_column=Column(Integer))
+    requested_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    extracted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # A worker that took the row: others leave it alone until then (a killed one's
+    # lease runs out and the row is taken again).
+    leased_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class Tag(SQLModel, table=True):

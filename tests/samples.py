@@ -109,6 +109,7 @@ def search_document(
         "uploaded_by": uploaded_by,
         "created_at": moment,
         "updated_at": moment,
+        "content": {"status": "empty", "characters": 0, "error": None},
     }
     return SearchDocument(
         id=doc_id,
@@ -122,5 +123,6 @@ def search_document(
         updated_at=1,
         tag_ids=[],
         tag_names=[],
+        content="",
         item=list_item(fields, []),
     )

@@ -33,6 +33,7 @@ ASSET_FIELDS = {
     "uploaded_by",
     "created_at",
     "updated_at",
+    "content",
     "tags",
 }
 

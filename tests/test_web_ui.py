@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from bench.meilisearch_server import free_port
 from service.web.sign_in import SIGN_IN_HOURS, base_url, redact_token, sign_in_url
-from tests import samples
+from tests import content_samples, samples
 from tests.conftest import bearer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,6 +288,39 @@ def test_a_user_manages_the_library_in_the_browser(
 
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT_DIR / "library.png"), full_page=True)
+
+
+def _extracted(service: LiveService, file_name: str, *, timeout: float = 60) -> None:
+    """Wait until the file's text is extracted and indexed (the page is not told)."""
+    headers = {"Authorization": f"Bearer {service.token('tester', 'media:read')}"}
+    deadline = time.monotonic() + timeout
+    while True:
+        page = httpx.get(
+            f"{service.base}/api/media-assets", params={"file_name": file_name}, headers=headers
+        ).json()
+        lag = httpx.get(f"{service.base}/readyz").json()["index_lag"]["pending"]
+        if page["items"] and page["items"][0]["content"]["status"] != "pending" and not lag:
+            return
+        assert time.monotonic() < deadline, "the text was not extracted in time"
+        time.sleep(0.1)
+
+
+def test_a_word_inside_a_file_shows_an_excerpt_under_its_name_and_the_panel_says_so(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    page.goto(service.sign_in_url)
+    _drop_file(page, "tools.docx", content_samples.docx_document(), "application/octet-stream")
+    expect(page.locator(".upload.done", has_text="tools.docx")).to_have_count(1)
+    _extracted(service, "tools.docx")
+
+    word = content_samples.DOCX_WORD
+    page.fill("#search-input", word)
+    expect(_summary(page)).to_have_text(f"1 file matches “{word}”.")
+    excerpt = page.locator(".card", has_text="tools.docx").locator(".card-excerpt")
+    expect(excerpt.locator("mark")).to_have_text(re.compile(word, re.IGNORECASE))
+    page.click(".card")
+    expect(page.locator("#asset-dialog .details")).to_contain_text("characters, searchable")
 
 
 def test_failed_uploads_show_the_servers_sentence_beside_the_file(

@@ -34,8 +34,10 @@ from indexer.engines.embedded_pages import (
     total_of,
 )
 from indexer.query import (
+    ALL_SEARCH_FIELDS,
     EngineUnavailable,
     FacetName,
+    SearchField,
     SearchQuery,
     SearchResult,
     SortField,
@@ -71,6 +73,17 @@ _TEXT_SORTS = {
     SortField.FILE_NAME: "sort_file_name",
     SortField.FILE_TYPE: "sort_file_type",
 }
+# The indexed text field of each `search_in` field.
+_TEXT_FIELDS = {
+    SearchField.FILE_NAME: "file_name",
+    SearchField.TAGS: "tag_words",
+    SearchField.UPLOADED_BY: "uploader_words",
+    SearchField.FILE_TYPE: "type_words",
+    SearchField.CONTENT: "content",
+}
+# What a query word matched outside the content scores, against 1 inside it: an asset
+# found by its name or tags ranks above every asset found only by its content.
+_OUTSIDE_CONTENT_BOOST = 10.0
 _KEY_SEPARATOR = "\x00"
 # A searcher with the generation it was taken at and the index it reads.
 _KeptSearcher = tuple[tuple[object, ...], tantivy.Index, tantivy.Searcher]
@@ -85,7 +98,10 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("id_low", fast=True)
     # Text arrives already split by indexer.text.words: no length limit, any script.
     builder.add_text_field("text", tokenizer_name="whitespace", index_option="freq")
-    builder.add_text_field("file_name", tokenizer_name="whitespace", index_option="freq")
+    # Each part of `text` apart, for `search_in`; and the file's content, searched beside
+    # `text` but ranked below it.
+    for name in _TEXT_FIELDS.values():
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
     for name in ("file_type", "uploaded_by", "content_type", "tag_ids"):
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     for name in _NUMBER_SORTS.values():
@@ -123,10 +139,11 @@ class _Encoder:
     def encode(self, doc: SearchDocument) -> str:
         cached = self._cached_words
         name_words = analysed(doc.file_name)
+        tag_words = " ".join(word for word in map(cached, doc.tag_names) if word)
+        uploader_words, type_words = cached(doc.uploaded_by), cached(doc.file_type)
         # The words of the whole searchable text: cutting each part apart gives the same
         # words as cutting them joined by spaces, since no word spans a space.
-        parts = [name_words, *map(cached, doc.tag_names), cached(doc.uploaded_by)]
-        parts.append(cached(doc.file_type))
+        parts = [name_words, tag_words, uploader_words, type_words]
         high, low = id_halves(doc.id)
         body = {
             "id": doc.id,
@@ -134,6 +151,10 @@ class _Encoder:
             "id_low": low,
             "text": " ".join(part for part in parts if part),
             "file_name": name_words,
+            "tag_words": tag_words,
+            "uploader_words": uploader_words,
+            "type_words": type_words,
+            "content": analysed(doc.content),
             "file_type": doc.file_type,
             "uploaded_by": doc.uploaded_by,
             "content_type": doc.content_type,
@@ -363,9 +384,12 @@ class EmbeddedEngine:
             self._kept_searcher = (generation, index, searcher)
         return searcher
 
-    def _text_clauses(self, field: str, text: str) -> list[tuple[tantivy.Occur, tantivy.Query]]:
-        """Every word must match within its typo budget (the last one as a prefix too);
-        an exact match of a word adds a boosted score.
+    def _text_clauses(
+        self, fields: Sequence[str], text: str, *, content: bool = False
+    ) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """Every word must match, in one of `fields` or (with `content`) in the content,
+        within its typo budget (the last one as a prefix too); an exact match of a word
+        outside the content adds a boosted score.
 
         The exact term is an optional clause beside the required fuzzy one rather than a
         union inside it: the fuzzy sets (bitsets) are intersected first and the exact
@@ -374,17 +398,38 @@ class EmbeddedEngine:
         query_words = words(text)
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for position, word in enumerate(query_words):
-            fuzzy = tantivy.Query.fuzzy_term_query(
-                self.schema,
-                field,
-                word,
-                distance=typo_budget(word),
-                prefix=position == len(query_words) - 1,
-            )
-            exact = tantivy.Query.term_query(self.schema, field, word)
-            clauses.append((tantivy.Occur.Must, fuzzy))
-            clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(exact, 2.0)))
+            last = position == len(query_words) - 1
+            fuzzy = [self._fuzzy(field, word, prefix=last) for field in fields]
+            if content:
+                # A match outside the content scores more (a fuzzy query scores 1).
+                found = [
+                    (tantivy.Occur.Should, tantivy.Query.boost_query(q, _OUTSIDE_CONTENT_BOOST))
+                    for q in fuzzy
+                ]
+                found.append((tantivy.Occur.Should, self._fuzzy("content", word, prefix=last)))
+                clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query(found)))
+            elif len(fuzzy) == 1:
+                clauses.append((tantivy.Occur.Must, fuzzy[0]))
+            else:
+                union = [(tantivy.Occur.Should, q) for q in fuzzy]
+                clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query(union)))
+            for field in fields:
+                exact = tantivy.Query.term_query(self.schema, field, word)
+                clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(exact, 2.0)))
         return clauses
+
+    def _fuzzy(self, field: str, word: str, *, prefix: bool) -> tantivy.Query:
+        return tantivy.Query.fuzzy_term_query(
+            self.schema, field, word, distance=typo_budget(word), prefix=prefix
+        )
+
+    def _search_fields(self, search_in: frozenset[SearchField]) -> list[str]:
+        """The indexed fields outside the content that `search_in` names: `text` for all
+        of them (one field, one term dictionary), else each one apart."""
+        outside = search_in - {SearchField.CONTENT}
+        if outside == ALL_SEARCH_FIELDS - {SearchField.CONTENT}:
+            return ["text"]
+        return [_TEXT_FIELDS[field] for field in sorted(outside)]
 
     def _any_of(self, field: str, values: Sequence[str]) -> tantivy.Query:
         """Documents with any of the values: term queries, not a term set, which builds an
@@ -402,9 +447,13 @@ class EmbeddedEngine:
     def build_query(self, query: SearchQuery) -> tantivy.Query:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if query.text is not None:
-            clauses += self._text_clauses("text", query.text)
+            clauses += self._text_clauses(
+                self._search_fields(query.search_in),
+                query.text,
+                content=SearchField.CONTENT in query.search_in,
+            )
         if query.file_name is not None:
-            clauses += self._text_clauses("file_name", query.file_name)
+            clauses += self._text_clauses(["file_name"], query.file_name)
         filters: list[tantivy.Query] = []
         if query.file_types:
             filters.append(self._any_of("file_type", query.file_types))

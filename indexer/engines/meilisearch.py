@@ -25,8 +25,10 @@ from indexer.engines.meilisearch_async_http import MeilisearchAsyncHttp
 from indexer.engines.meilisearch_filters import all_of, any_of, between
 from indexer.engines.meilisearch_http import MeilisearchHttp
 from indexer.query import (
+    ALL_SEARCH_FIELDS,
     EngineUnavailable,
     FacetName,
+    SearchField,
     SearchQuery,
     SearchResult,
     SortField,
@@ -55,6 +57,13 @@ _FACET_ATTRIBUTES = {
     FacetName.UPLOADED_BY: "uploaded_by_key",
     FacetName.CONTENT_TYPE: "content_type",
 }
+_SEARCH_ATTRIBUTES = {
+    SearchField.FILE_NAME: "words_file_name",
+    SearchField.TAGS: "words_tag_names",
+    SearchField.UPLOADED_BY: "words_uploaded_by",
+    SearchField.FILE_TYPE: "words_file_type",
+    SearchField.CONTENT: "words_content",
+}
 SETTINGS: dict[str, Any] = {
     # The words of each field as indexer.text cuts them, so Meilisearch sees the same
     # words as the query (NFC, any script, final sigma) on both sides.
@@ -63,12 +72,25 @@ SETTINGS: dict[str, Any] = {
         "words_tag_names",
         "words_uploaded_by",
         "words_file_type",
+        # Meilisearch indexes the first 65,535 words of an attribute: content past that
+        # is found by the embedded engine only.
+        "words_content",
     ],
     "filterableAttributes": sorted({*_FACET_ATTRIBUTES.values(), "uploaded_at"}),
     "sortableAttributes": sorted({*_SORT_ATTRIBUTES.values(), "id"}),
     # `sort` first: an explicit sort_by orders the whole result, search or not; with
     # no sort (relevance) the rule is inert.
-    "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness"],
+    # `attributeRank` right after `words`: an asset found by its name or tags ranks above
+    # every asset found only by its content.
+    "rankingRules": [
+        "sort",
+        "words",
+        "attributeRank",
+        "typo",
+        "proximity",
+        "wordPosition",
+        "exactness",
+    ],
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
     "faceting": {"maxValuesPerFacet": 10_000, "sortFacetValuesBy": {"*": "count"}},
     "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
@@ -84,7 +106,7 @@ def exact_key(value: str) -> str:
 
 # Bumped whenever the documents change shape: an index holding another shape is rebuilt
 # by the indexer at start (`needs_rebuild`), and answers 503 until then.
-DOCUMENT_SHAPE = 2
+DOCUMENT_SHAPE = 3
 
 
 def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
@@ -97,6 +119,8 @@ def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
     body["words_tag_names"] = [analysed(name) for name in doc.tag_names]
     body["words_uploaded_by"] = analysed(doc.uploaded_by)
     body["words_file_type"] = analysed(doc.file_type)
+    del body["content"]  # the words are what is searched
+    body["words_content"] = analysed(doc.content)
     return body
 
 
@@ -379,6 +403,11 @@ class MeilisearchEngine:
         }
         if query.file_name and not query.text:
             params["attributesToSearchOn"] = ["words_file_name"]
+        elif query.text and query.search_in != ALL_SEARCH_FIELDS:
+            searched = {_SEARCH_ATTRIBUTES[field] for field in query.search_in}
+            if query.file_name:
+                searched.add(_SEARCH_ATTRIBUTES[SearchField.FILE_NAME])
+            params["attributesToSearchOn"] = sorted(searched)
         return params
 
     def fingerprints(self) -> dict[str, str]:

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from service.assets import service
 from service.assets.download import file_response
 from service.assets.schemas import (
+    ContentPublic,
     MediaAssetCreate,
     MediaAssetPublic,
     MediaAssetUpdate,
@@ -88,6 +89,12 @@ async def upload_asset(
 def get_asset(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> MediaAssetPublic:
     """Get one asset with its tags."""
     return service.get_public_asset(session, asset_id)
+
+
+@router.get("/{asset_id}/content", responses=error_responses(404))
+def get_content(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> ContentPublic:
+    """The text extracted from the asset's file, with the extraction's status."""
+    return service.get_content(session, asset_id)
 
 
 @router.get(

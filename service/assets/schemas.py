@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
@@ -57,6 +57,28 @@ class TagIdsBody(RequestBody):
     tag_ids: TagIds
 
 
+ContentStatus = Literal["pending", "extracted", "empty", "unsupported", "failed"]
+
+
+class ContentSummaryPublic(BaseModel):
+    """How far the text of the asset's file is extracted (see `GET .../content`)."""
+
+    status: ContentStatus
+    characters: int
+    error: str | None
+
+
+class ContentPublic(BaseModel):
+    """The text extracted from an asset's file."""
+
+    status: ContentStatus
+    text: str
+    characters: int
+    truncated: bool
+    extracted_at: datetime | None
+    error: str | None
+
+
 class MediaAssetPublic(BaseModel):
     id: uuid.UUID
     file_name: str
@@ -69,4 +91,5 @@ class MediaAssetPublic(BaseModel):
     uploaded_by: str
     created_at: datetime
     updated_at: datetime
+    content: ContentSummaryPublic
     tags: list[TagPublic]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import PurePosixPath
 
 from sqlalchemy import delete, select, update
@@ -22,6 +23,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from service.assets.schemas import (
+    ContentPublic,
+    ContentSummaryPublic,
     MediaAssetCreate,
     MediaAssetPublic,
     MediaAssetUpdate,
@@ -36,9 +39,11 @@ from service.content import (
     detect_content_type,
 )
 from service.errors import Conflict, Forbidden, Invalid, NotFound
+from service.extraction import has_extractor
 from service.staging import StagedFile, discard_quietly
 from service.storage import Storage
 from service.tags.schemas import TagPublic
+from store import content as stored_content
 from store.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from store.outbox import record_assets
 
@@ -61,7 +66,9 @@ def require_asset(session: Session, asset_id: uuid.UUID) -> None:
 
 
 # The columns that make asset and tag JSON, read as plain rows for list pages.
-_ASSET_FIELDS = tuple(field for field in MediaAssetPublic.model_fields if field != "tags")
+_ASSET_FIELDS = tuple(
+    field for field in MediaAssetPublic.model_fields if field not in {"tags", "content"}
+)
 _ASSET_COLUMNS = tuple(col(getattr(MediaAsset, field)) for field in _ASSET_FIELDS)
 _TAG_FIELDS = tuple(TagPublic.model_fields)
 _TAG_COLUMNS = tuple(col(getattr(Tag, field)) for field in _TAG_FIELDS)
@@ -108,10 +115,16 @@ def _public_tags_by_asset(
 
 def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[MediaAssetPublic]:
     """Asset JSON for loaded assets, with their tags sorted by name."""
-    tags = _public_tags_by_asset(session, [asset.id for asset in assets])
+    asset_ids = [asset.id for asset in assets]
+    tags = _public_tags_by_asset(session, asset_ids)
+    contents = stored_content.summaries(session, asset_ids)
     return [
         MediaAssetPublic.model_construct(
-            **{field: getattr(asset, field) for field in _ASSET_FIELDS}, tags=tags[asset.id]
+            **{field: getattr(asset, field) for field in _ASSET_FIELDS},
+            content=ContentSummaryPublic.model_construct(
+                **asdict(contents.get(asset.id, stored_content.NO_FILE))
+            ),
+            tags=tags[asset.id],
         )
         for asset in assets
     ]
@@ -119,6 +132,12 @@ def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[Media
 
 def get_public_asset(session: Session, asset_id: uuid.UUID) -> MediaAssetPublic:
     return to_public_many(session, [get_asset(session, asset_id)])[0]
+
+
+def get_content(session: Session, asset_id: uuid.UUID) -> ContentPublic:
+    """The text extracted from the asset's file (404 for an unknown asset)."""
+    require_asset(session, asset_id)
+    return ContentPublic.model_construct(**asdict(stored_content.read_text(session, asset_id)))
 
 
 def _unknown_tags(tag_ids: Iterable[uuid.UUID]) -> Invalid:
@@ -283,8 +302,16 @@ def _insert_with_tags(session: Session, asset: MediaAsset, tag_ids: list[uuid.UU
         session.add(asset)
         session.flush()
         _link(session, asset.id, tag_ids)
+        if asset.storage_location is not None:
+            _request_extraction(session, asset.id, asset.storage_location, asset.file_type)
         record_assets(session, [asset.id])
         session.commit()
+
+
+def _request_extraction(session: Session, asset_id: uuid.UUID, key: str, file_type: str) -> None:
+    stored_content.request_extraction(
+        session, asset_id, source=key, extractable=has_extractor(file_type)
+    )
 
 
 def _accept_file(upload: ReceivedUpload, settings: Settings) -> dict[str, str]:
@@ -375,6 +402,7 @@ def replace_file(
         if replaced.rowcount != 1:  # type: ignore[attr-defined]
             get_asset(session, asset_id)  # 404 when it was deleted meanwhile
             raise Conflict("Another upload replaced this asset's file meanwhile; try again.")
+        _request_extraction(session, asset_id, key, accepted["file_type"])
         record_assets(session, [asset_id])
         session.commit()
     except BaseException:

@@ -10,11 +10,12 @@ from indexer.query import FacetName, SearchResult, split_item
 from service.search.tag_directory import TagSnapshot
 
 
-def _item(stored: bytes, tags: TagSnapshot) -> bytes:
+def _item(stored: bytes, tags: TagSnapshot, highlights: bytes | None = None) -> bytes:
     head, tag_ids = split_item(stored)
     # A tag deleted a moment ago, before its holders were reindexed, is left out.
     known = [tags.json[tag_id] for tag_id in tag_ids if tag_id in tags.json]
-    return head + b',"tags":[' + b",".join(known) + b"]}"
+    tail = b"]}" if highlights is None else b'],"highlights":' + highlights + b"}"
+    return head + b',"tags":[' + b",".join(known) + tail
 
 
 def _facets(result: SearchResult, names: list[FacetName], tags: TagSnapshot) -> bytes:
@@ -33,10 +34,23 @@ def _facets(result: SearchResult, names: list[FacetName], tags: TagSnapshot) -> 
 
 
 def render_page(
-    result: SearchResult, *, skip: int, limit: int, facets: list[FacetName], tags: TagSnapshot
+    result: SearchResult,
+    *,
+    skip: int,
+    limit: int,
+    facets: list[FacetName],
+    tags: TagSnapshot,
+    highlights: list[bytes] | None = None,
 ) -> bytes:
-    """The page JSON; `facets` appears only when asked for."""
-    items = b",".join(_item(stored, tags) for stored in result.items)
+    """The page JSON; `facets` appears only when asked for, and each item's `highlights`
+    (JSON, in the items' order) only with `highlight=true`."""
+    if highlights is None:
+        items = b",".join(_item(stored, tags) for stored in result.items)
+    else:
+        items = b",".join(
+            _item(stored, tags, marks)
+            for stored, marks in zip(result.items, highlights, strict=True)
+        )
     body = b'{"items":[%b],"total":%d,"skip":%d,"limit":%d' % (items, result.total, skip, limit)
     if facets:
         body += b',"facets":' + _facets(result, facets, tags)

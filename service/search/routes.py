@@ -20,9 +20,11 @@ from service.search.schemas import (
     DisjunctiveFacetsParam,
     FacetsParam,
     IdPage,
+    SearchInParam,
     as_utc,
     parse_disjunctive_facets,
     parse_facets,
+    parse_search_in,
 )
 from service.search.tag_directory import TagDirectory
 from service.tags.service import TagMatch
@@ -72,6 +74,10 @@ async def list_assets(
     uploaded_before: datetime | None = None,
     facets: FacetsParam = None,
     disjunctive_facets: DisjunctiveFacetsParam = None,
+    search_in: SearchInParam = None,
+    highlight: Annotated[
+        bool, Query(description="Each item carries `highlights`: the matched words marked.")
+    ] = False,
 ) -> Response:
     """List, filter, search and facet assets, from the search index."""
     facet_names = parse_facets(facets)
@@ -79,6 +85,7 @@ async def list_assets(
         skip=min(skip, MAX_OFFSET),
         limit=limit,
         text=_text(search),
+        search_in=parse_search_in(search_in),
         file_name=_text(file_name),
         file_types=[normalize_file_type(value) for value in file_type or []],
         uploaded_by=list(uploaded_by or []),
@@ -91,7 +98,13 @@ async def list_assets(
         facets=facet_names,
         disjunctive_facets=parse_disjunctive_facets(disjunctive_facets, facet_names),
     )
-    body = await service.asset_page(_engine(request), _tags(request), query, skip=skip)
+    body = await service.asset_page(
+        _engine(request),
+        _tags(request),
+        query,
+        skip=skip,
+        highlight_from=request.app.state.engine if highlight else None,
+    )
     return Response(body, media_type="application/json")
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, TypeVar
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from indexer.query import FacetName
+from indexer.query import ALL_SEARCH_FIELDS, FacetName, SearchField
 from service.assets.schemas import MediaAssetPublic
 
 
@@ -46,6 +47,13 @@ FacetsParam = Annotated[
     list[str] | None,
     Query(description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type."),
 ]
+SearchInParam = Annotated[
+    list[str] | None,
+    Query(
+        description="Comma-separated (or repeated) subset of file_name, tags, uploaded_by, "
+        "file_type, content: where `search` looks. Default: all of them."
+    ),
+]
 DisjunctiveFacetsParam = Annotated[
     list[str] | None,
     Query(
@@ -61,18 +69,33 @@ def _invalid(parameter: str, message: str, value: str) -> RequestValidationError
     )
 
 
-def parse_facets(values: list[str] | None, *, parameter: str = "facets") -> list[FacetName]:
-    """Facet names from repeated or comma-separated values; 422 for an unknown one."""
-    names: list[FacetName] = []
+Name = TypeVar("Name", bound=StrEnum)
+
+
+def _parse_names(values: list[str] | None, names: type[Name], *, parameter: str) -> list[Name]:
+    """Enum members from repeated or comma-separated values, each once, in order; 422 for
+    an unknown one."""
+    found: list[Name] = []
     for value in values or []:
         for piece in value.split(","):
             piece = piece.strip()
-            if piece not in FacetName._value2member_map_:
-                allowed = ", ".join(f.value for f in FacetName)
+            if piece not in names._value2member_map_:
+                allowed = ", ".join(name.value for name in names)
                 raise _invalid(parameter, f"Input should be one of: {allowed}", piece)
-            if FacetName(piece) not in names:
-                names.append(FacetName(piece))
-    return names
+            if names(piece) not in found:
+                found.append(names(piece))
+    return found
+
+
+def parse_facets(values: list[str] | None, *, parameter: str = "facets") -> list[FacetName]:
+    """Facet names from repeated or comma-separated values; 422 for an unknown one."""
+    return _parse_names(values, FacetName, parameter=parameter)
+
+
+def parse_search_in(values: list[str] | None) -> frozenset[SearchField]:
+    """The fields `search` looks in; every field when the parameter is absent."""
+    fields = _parse_names(values, SearchField, parameter="search_in")
+    return frozenset(fields) if fields else ALL_SEARCH_FIELDS
 
 
 def parse_disjunctive_facets(values: list[str] | None, facets: list[FacetName]) -> list[FacetName]:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import uuid
 
+import orjson
+from sqlalchemy import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
-from indexer.query import EngineUnavailable, SearchIndex, SearchQuery, SearchResult
+from indexer.query import EngineUnavailable, SearchIndex, SearchQuery, SearchResult, split_item
 from service.errors import ServiceUnavailable
 from service.pagination import MAX_OFFSET
+from service.search.highlight import Highlighter
 from service.search.pages import render_page
 from service.search.schemas import IdPage
-from service.search.tag_directory import TagDirectory
+from service.search.tag_directory import TagDirectory, TagSnapshot
 from service.tags.service import get_tag
+from store.content import content_texts
 
 
 def _unavailable(exc: EngineUnavailable) -> ServiceUnavailable:
@@ -29,16 +34,51 @@ def _search(engine: SearchIndex, query: SearchQuery) -> SearchResult:
 
 
 async def asset_page(
-    engine: SearchIndex, tags: TagDirectory, query: SearchQuery, *, skip: int
+    engine: SearchIndex,
+    tags: TagDirectory,
+    query: SearchQuery,
+    *,
+    skip: int,
+    highlight_from: Engine | None = None,
 ) -> bytes:
-    """One engine call, tag details from the directory, the page JSON as bytes."""
+    """One engine call, tag details from the directory, the page JSON as bytes; with
+    `highlight_from` (the database, which holds the files' text), each item's highlights."""
     try:
         result = await engine.search_async(query)
     except EngineUnavailable as exc:
         raise _unavailable(exc) from exc
+    snapshot = tags.current()
+    highlights = None
+    if highlight_from is not None:
+        highlights = await run_in_threadpool(
+            _highlights, highlight_from, Highlighter(query), result.items, snapshot
+        )
     return render_page(
-        result, skip=skip, limit=query.limit, facets=list(query.facets), tags=tags.current()
+        result,
+        skip=skip,
+        limit=query.limit,
+        facets=list(query.facets),
+        tags=snapshot,
+        highlights=highlights,
     )
+
+
+def _highlights(
+    db: Engine, highlighter: Highlighter, items: list[bytes], tags: TagSnapshot
+) -> list[bytes]:
+    """Each item's highlights as JSON; the content's text is read for the page's items."""
+    heads = [split_item(stored) for stored in items]
+    fields = [orjson.loads(head + b"}") for head, _ in heads]
+    texts: dict[str, str] = {}
+    if highlighter.wants_content and fields:
+        with Session(db) as session:
+            texts = content_texts(session, [uuid.UUID(item["id"]) for item in fields])
+    found = []
+    for item, (_, tag_ids) in zip(fields, heads, strict=True):
+        names = [tag.name for key in tag_ids if (tag := tags.facet.get(key.decode()))]
+        marks = highlighter.of_item(item["file_name"], names, texts.get(item["id"], ""))
+        found.append(orjson.dumps(marks))
+    return found
 
 
 def tag_asset_ids(

@@ -55,6 +55,20 @@ async function download(asset) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
+const CONTENT_STATES = {
+  pending: "being extracted…",
+  empty: "none",
+  unsupported: "not searchable (this type has no text)",
+};
+
+// What search inside files knows of the file: how much text, or why there is none.
+function describeContent(content) {
+  if (!content) return "unknown";
+  if (content.status === "extracted") return `${content.characters.toLocaleString()} characters, searchable`;
+  if (content.status === "failed") return `extraction failed: ${content.error || "no reason given"}`;
+  return CONTENT_STATES[content.status] || content.status;
+}
+
 function details(asset) {
   const rows = [
     ["Type", `${asset.file_type} (${asset.content_type})`],
@@ -63,6 +77,7 @@ function details(asset) {
     ["Uploaded", formatDateTime(asset.uploaded_at)],
     ["Changed", formatDateTime(asset.updated_at)],
     ["SHA-256", asset.checksum_sha256 || "none"],
+    ["Text inside", describeContent(asset.content)],
   ];
   return h("dl", { class: "details" }, rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
 }

@@ -75,7 +75,10 @@ const endOfDay = (day) => new Date(`${day}T23:59:59.999`).toISOString();
 
 function filters() {
   const query = {};
-  if (state.search.trim()) query.search = state.search.trim();
+  if (state.search.trim()) {
+    query.search = state.search.trim();
+    query.highlight = "true"; // for the excerpt of a match inside the file
+  }
   if (state.tagIds.length) {
     query.tag_ids = state.tagIds;
     if (state.tagMatch === "any") query.tag_match = "any";
@@ -201,6 +204,23 @@ function renderFacets(facets) {
   redraw(byId("facets"), FACETS.map((facet) => renderFacet(facet, facets[facet.key] || [])));
 }
 
+// The server's highlight HTML (escaped text, <mark> around matched words) as nodes: only
+// text and <mark> elements are ever made, whatever the string holds.
+const unescaped = (fragment) => new DOMParser().parseFromString(fragment, "text/html").documentElement.textContent;
+
+function marked(highlight) {
+  return highlight.split(/<mark>(.*?)<\/mark>/s).map((piece, index) => (
+    index % 2 ? h("mark", {}, unescaped(piece)) : document.createTextNode(unescaped(piece))
+  ));
+}
+
+// Under the name, where the words were found inside the file and not in its name.
+function excerpt(asset) {
+  const found = asset.highlights;
+  if (!found?.content || found.file_name) return null;
+  return h("span", { class: "card-excerpt" }, marked(found.content));
+}
+
 function card(asset) {
   const details = [asset.file_type.replace(".", "").toUpperCase(), formatSize(asset.file_size_bytes), asset.uploaded_by, formatDate(asset.uploaded_at)];
   return h("li", {}, h("button", {
@@ -211,6 +231,7 @@ function card(asset) {
   },
   thumbnail(asset),
   h("span", { class: "card-name" }, asset.file_name),
+  excerpt(asset),
   h("span", { class: "card-meta" }, details.join(" · ")),
   asset.tags.length ? h("span", { class: "chips" }, asset.tags.map((tag) => tagChip(tag))) : null));
 }
