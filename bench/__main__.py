@@ -35,8 +35,8 @@ from bench.ingest import (
     measure_upload,
     meilisearch_settings,
 )
-from bench.library import Library, generate
-from bench.load import http_total, run_floor, run_http, run_meilisearch, run_sql
+from bench.library import DEFAULT_CONTENT_SHARE, TEXT_TYPE_SHARE, Library, generate
+from bench.load import first_page, run_floor, run_http, run_meilisearch, run_sql
 from bench.meilisearch_direct import (
     DirectIndex,
     Meilisearch,
@@ -67,6 +67,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the library lives (default .bench/<assets>); kept between runs",
     )
     parser.add_argument("--fresh", action="store_true", help="regenerate an existing library")
+    parser.add_argument(
+        "--content-share",
+        type=float,
+        default=DEFAULT_CONTENT_SHARE,
+        help="share of the assets that hold extracted text (documents only, so at most "
+        f"{TEXT_TYPE_SHARE:g})",
+    )
     parser.add_argument("--requests", type=int, default=300, help="HTTP requests per query")
     parser.add_argument("--clients", type=int, default=1, help="concurrent keep-alive HTTP clients")
     parser.add_argument(
@@ -98,22 +105,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def prepare_library(settings: Settings, assets: int, fresh: bool) -> Library:
-    """The library of the work dir, generated when it is missing, of another size or --fresh."""
+def prepare_library(
+    settings: Settings, assets: int, *, content_share: float, fresh: bool
+) -> Library:
+    """The library of the work dir, generated when it is missing, --fresh, or other than
+    these arguments and this generator would make (another size, share of text, or
+    generator version)."""
     saved = settings.data_dir / LIBRARY_FILE
     if saved.exists() and not fresh:
         library = Library.from_json(saved.read_text())
-        if library.assets == assets:
+        if library.is_like(assets=assets, content_share=content_share):
             print(f"Reusing the library of {assets:,} assets in {settings.data_dir}.")
             upgrade(settings.resolved_database_url)  # a library made by an older schema
             return library
+        print(f"The library in {settings.data_dir} is of another shape: generating it again.")
     if settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)
     settings.data_dir.mkdir(parents=True)
     upgrade(settings.resolved_database_url)
     db = make_engine(settings.resolved_database_url)
     started = time.perf_counter()
-    library = generate(db, assets)
+    library = generate(db, assets, content_share=content_share)
     db.dispose()
     print(f"Generated {assets:,} assets in {time.perf_counter() - started:.1f} s.")
     saved.write_text(library.to_json())
@@ -142,14 +154,18 @@ def measure_query(
     """One row: the service, its HTTP floor and Meilisearch's own time, one after another."""
     http = run_http(service, query, requests=args.requests, clients=args.clients)
     floor = run_floor(service, requests=args.requests, clients=args.clients)
+    first = first_page(service, query)
     entry: dict[str, Any] = {
         "name": query.name,
         "tagged": query.tagged,
         "text": query.text,
         "facets": query.facets,
+        "content": query.content,
+        "highlight": query.highlight,
         "http": http.as_dict(),
         "floor": floor.as_dict(),
-        "total": http_total(service, query),
+        "total": first.total,
+        "highlighted": first.highlighted if query.highlight else None,
         "meilisearch": None,
         "ratio": None,
     }
@@ -170,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(engines) - ENGINES
     if unknown or not engines:
         raise SystemExit(f"--engines: choose among {', '.join(sorted(ENGINES))}")
-    library = prepare_library(settings, args.assets, args.fresh)
+    library = prepare_library(
+        settings, args.assets, content_share=args.content_share, fresh=args.fresh
+    )
     db = make_engine(settings.resolved_database_url)
     with Session(db) as session:
         counted = session.execute(select(func.count()).select_from(MediaAsset)).scalar_one()

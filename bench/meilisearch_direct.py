@@ -35,6 +35,25 @@ FILTER_ATTRIBUTES = {
     "uploaded_by": "uploaded_by_key",
     "tags": "tag_ids",
 }
+# `search_in`, as the service's Meilisearch engine maps it.
+SEARCH_ATTRIBUTES = {
+    "file_name": "words_file_name",
+    "tags": "words_tag_names",
+    "uploaded_by": "words_uploaded_by",
+    "file_type": "words_file_type",
+    "content": "words_content",
+}
+# `highlight=true`: the service marks the file name, tags and content itself, from the
+# database's text; the nearest Meilisearch request has Meilisearch highlight the same
+# fields and crop the content to about the service's 240 characters (40 words).
+HIGHLIGHTED = ["words_file_name", "words_tag_names", "words_content"]
+HIGHLIGHT: dict[str, Any] = {
+    "attributesToHighlight": HIGHLIGHTED,
+    "attributesToCrop": ["words_content"],
+    "cropLength": 40,
+    "highlightPreTag": "<mark>",
+    "highlightPostTag": "</mark>",
+}
 DEFAULT_SORT = ["uploaded_at:desc", "id:desc"]  # no text: newest upload first, ties by id
 LIST_ITEM_ATTRIBUTE = "item"
 TASK_POLL_SECONDS = 0.002
@@ -186,13 +205,17 @@ def load(meili: Meilisearch, uid: str, documents: Documents) -> LoadResult:
 
 
 def check_settings() -> None:
-    """The requests below filter, sort and facet on attributes SETTINGS must declare;
+    """The requests below filter, sort, facet and search on attributes SETTINGS must declare;
     a renamed attribute fails the run here rather than measuring an error."""
     filterable = set(SETTINGS["filterableAttributes"])
     sortable = set(SETTINGS["sortableAttributes"])
     needed = {*FACET_ATTRIBUTES.values(), *FILTER_ATTRIBUTES.values()}
     if not needed <= filterable:
         raise MeilisearchError(f"SETTINGS does not make {sorted(needed - filterable)} filterable")
+    searchable = set(SETTINGS["searchableAttributes"])
+    searched = {*SEARCH_ATTRIBUTES.values(), *HIGHLIGHTED}
+    if not searched <= searchable:
+        raise MeilisearchError(f"SETTINGS does not make {sorted(searched - searchable)} searchable")
     sorted_on = {clause.split(":")[0] for clause in DEFAULT_SORT}
     if not sorted_on <= sortable:
         raise MeilisearchError(f"SETTINGS does not make {sorted(sorted_on - sortable)} sortable")
@@ -220,6 +243,11 @@ def search_body(params: Params, retrieve: list[str]) -> tuple[dict[str, Any], st
     }
     if not body["q"]:
         body["sort"] = DEFAULT_SORT
+    elif "search_in" in params:
+        fields = params["search_in"].split(",")
+        body["attributesToSearchOn"] = sorted(SEARCH_ATTRIBUTES[name] for name in fields)
+    if params.get("highlight") == "true":
+        body.update(HIGHLIGHT)
     if "facets" in params:
         body["facets"] = [FACET_ATTRIBUTES[name] for name in params["facets"].split(",")]
     skip = int(params.get("skip", 0))

@@ -86,7 +86,7 @@ def test_every_query_has_its_http_floor_and_agrees_with_the_sql_way(
     summary, markdown = bench_run
     assert summary["assets"] == ASSETS
     for run in summary["runs"]:
-        assert len(run["queries"]) == 16
+        assert len(run["queries"]) == 28
         for query in run["queries"]:
             assert query["http"]["count"] == REQUESTS
             assert query["floor"]["count"] == REQUESTS
