@@ -10,6 +10,7 @@ exact `totalHits`), retrieving the stored list item when the documents carry one
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -98,6 +99,11 @@ class Meilisearch:
             time.sleep(min(0.1, max(TASK_POLL_SECONDS, waited / 100)))
         raise MeilisearchError(f"task {task_uid} did not finish")
 
+    def used_bytes(self) -> int:
+        """The server's `usedDatabaseSize`: every index and its task queue, in bytes."""
+        used: int = self.call("GET", "/stats")["usedDatabaseSize"]
+        return used
+
     def create_index(self, uid: str) -> None:
         """A fresh index with the service's primary key and settings."""
         self.wait(self.call("POST", "/indexes", {"uid": uid, "primaryKey": "id"})["taskUid"])
@@ -127,16 +133,19 @@ class Documents:
     retrieve: list[str]  # attributesToRetrieve for a page of results
 
 
-def build_documents(db: Engine) -> Documents:
+def build_documents(db: Engine, *, with_content: bool = True) -> Documents:
     """The documents the service's indexer writes, in its batches, built beforehand so
-    that Meilisearch's load is timed alone. A page retrieves the stored list item when
-    the documents have one (and Meilisearch shows it), else every displayed attribute."""
+    that Meilisearch's load is timed alone (`with_content=False`: the same documents
+    with their text left out). A page retrieves the stored list item when the documents
+    have one (and Meilisearch shows it), else every displayed attribute."""
     started = time.perf_counter()
     batches: list[bytes] = []
     count = 0
     has_item = False
     with Session(db) as session:
         for documents in DocumentLoader(session).batches(BATCH_SIZE):
+            if not with_content:
+                documents = [dataclasses.replace(document, content="") for document in documents]
             bodies = [to_meilisearch(document) for document in documents]
             has_item = has_item or any(LIST_ITEM_ATTRIBUTE in body for body in bodies)
             batches.append(json.dumps(bodies, separators=(",", ":")).encode())
