@@ -220,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(engines) - ENGINES
     if unknown or not engines:
         raise SystemExit(f"--engines: choose among {', '.join(sorted(ENGINES))}")
+    if not 0 <= args.content_share <= TEXT_TYPE_SHARE:
+        raise SystemExit(f"--content-share: between 0 and {TEXT_TYPE_SHARE:g}, the documents")
     library = prepare_library(
         settings, args.assets, content_share=args.content_share, fresh=args.fresh
     )

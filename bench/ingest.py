@@ -9,7 +9,7 @@ import string
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -304,18 +304,24 @@ def _found_in_content(client: Client, word: str, asset_id: str) -> bool:
 
 
 class _Found(threading.Event):
-    """Set once the search found the text, `seconds` after the upload's answer."""
+    """Set once a search found the text of `asset_id`, `seconds` after its upload's answer."""
 
-    seconds = 0.0
+    def __init__(self, asset_id: str) -> None:
+        super().__init__()
+        self.asset_id = asset_id
+        self.seconds = 0.0
+        # The text as kept, read once it was found.
+        self.characters = 0
+        self.truncated = False
 
 
 def _time_until_found(
-    service: Service, word: str, asset_id: str, *, since: float, timeout: float, found: _Found
+    service: Service, word: str, found: _Found, *, since: float, timeout: float
 ) -> None:
     client = service.client()
     try:
         while time.perf_counter() - since < timeout:
-            if _found_in_content(client, word, asset_id):
+            if _found_in_content(client, word, found.asset_id):
                 found.seconds = time.perf_counter() - since
                 found.set()
                 return
@@ -331,7 +337,11 @@ def measure_content_upload(
     same size, whose text the content worker extracts after the answer; at once another
     PNG, while that extraction runs; meanwhile a search for the PDF's own word in the
     content, every 10 ms, times how long after its answer its text is searchable. Every
-    asset is deleted at the end of its round."""
+    asset is deleted at the end of its round.
+
+    A small PDF goes first, untimed, and its text is waited for: the worker takes the
+    newest file first, so once that text is found nothing older (the big upload's
+    file, say) is left for it."""
     template, pages = upload_pdf(size_bytes)
     png = upload_png(size_bytes)
     rng = random.Random(17)
@@ -340,39 +350,38 @@ def measure_content_upload(
     overlapped = 0
     characters, truncated = 0, False
     try:
+        small, _ = upload_pdf(100_000)
+        _pdf_round(service, client, small, rng, "bench-warm-up", timeout=timeout)
+        made: list[str] = []  # the PNGs of the round
         for number in range(count):
-            made: list[str] = []
             seconds, asset_id = _upload_file(client, f"bench-photo-{number}.png", "image/png", png)
             result["png_idle"].append(seconds)
             made.append(asset_id)
-            word = "".join(rng.choice(string.ascii_lowercase) for _ in range(len(PDF_MARK)))
-            pdf = template.replace(PDF_MARK, word.encode())
-            seconds, pdf_id = _upload_file(
-                client, f"bench-manual-{number}.pdf", "application/pdf", pdf
+
+            def during_extraction(number: int = number) -> float:
+                seconds, asset_id = _upload_file(
+                    client, f"bench-photo-{number}b.png", "image/png", png
+                )
+                made.append(asset_id)
+                return seconds
+
+            answer, found, busy = _pdf_round(
+                service,
+                client,
+                template,
+                rng,
+                f"bench-manual-{number}",
+                timeout=timeout,
+                meanwhile=during_extraction,
             )
-            answered = time.perf_counter()
-            result["pdf"].append(seconds)
-            made.append(pdf_id)
-            found = _Found()
-            polling = threading.Thread(
-                target=_time_until_found,
-                args=(service, word, pdf_id),
-                kwargs={"since": answered, "timeout": timeout, "found": found},
-            )
-            polling.start()
-            seconds, asset_id = _upload_file(client, f"bench-photo-{number}b.png", "image/png", png)
-            overlapped += not found.is_set()
-            result["png_busy"].append(seconds)
-            made.append(asset_id)
-            polling.join()
-            if not found.is_set():
-                raise RuntimeError(f"the PDF's text was not searchable within {timeout:g} s")
+            result["pdf"].append(answer)
             result["found"].append(found.seconds)
-            _, _, body = client.request("GET", f"/api/media-assets/{pdf_id}/content")
-            extracted = json.loads(body)
-            characters, truncated = extracted["characters"], extracted["truncated"]
+            result["png_busy"].append(busy.seconds)
+            overlapped += busy.overlapped
+            characters, truncated = found.characters, found.truncated
             for made_id in made:
                 client.request("DELETE", f"/api/media-assets/{made_id}")
+            made.clear()
     finally:
         client.close()
     return ContentUploadResult(
@@ -386,3 +395,46 @@ def measure_content_upload(
         characters=characters,
         truncated=truncated,
     )
+
+
+@dataclass(frozen=True)
+class _Meanwhile:
+    seconds: float
+    overlapped: bool  # it ended before the PDF's text was searchable
+
+
+def _pdf_round(
+    service: Service,
+    client: Client,
+    template: bytes,
+    rng: random.Random,
+    name: str,
+    *,
+    timeout: float,
+    meanwhile: Callable[[], float] = lambda: 0.0,
+) -> tuple[float, _Found, _Meanwhile]:
+    """Upload `template` with a word of its own in place of PDF_MARK, run `meanwhile`
+    at once, and wait until a search finds the word in its text; the upload's seconds,
+    when its text was found, and how `meanwhile` went. The PDF is deleted."""
+    word = "".join(rng.choice(string.ascii_lowercase) for _ in range(len(PDF_MARK)))
+    pdf = template.replace(PDF_MARK, word.encode())
+    seconds, pdf_id = _upload_file(client, f"{name}.pdf", "application/pdf", pdf)
+    found = _Found(pdf_id)
+    polling = threading.Thread(
+        target=_time_until_found,
+        args=(service, word, found),
+        kwargs={"since": time.perf_counter(), "timeout": timeout},
+    )
+    polling.start()
+    try:
+        busy = meanwhile()
+        overlapped = not found.is_set()
+    finally:
+        polling.join()
+    if not found.is_set():
+        raise RuntimeError(f"the text of {name}.pdf was not searchable within {timeout:g} s")
+    _, _, body = client.request("GET", f"/api/media-assets/{pdf_id}/content")
+    kept = json.loads(body)
+    found.characters, found.truncated = kept["characters"], kept["truncated"]
+    client.request("DELETE", f"/api/media-assets/{pdf_id}")
+    return seconds, found, _Meanwhile(busy, overlapped)
