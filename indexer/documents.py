@@ -87,6 +87,8 @@ ITEM_FIELDS = (
     "updated_at",
 )
 _ITEM_COLUMNS = tuple(col(getattr(MediaAsset, name)) for name in ITEM_FIELDS)
+# An asset without a row: no file, so no text.
+_NO_CONTENT = (None, 0, None, None)
 # The item's `content` summary (placed after ITEM_FIELDS, before the tags), then the text.
 _CONTENT_COLUMNS = (
     col(AssetContent.status),
@@ -167,20 +169,31 @@ class DocumentLoader:
     def _asset_rows(self, condition: ColumnElement[bool], limit: int | None) -> list[Sequence[Any]]:
         asset_id = col(MediaAsset.id)
         tag_keys = func.aggregate_strings(cast(col(MediaAssetTag.tag_id), String), ",")
-        content_id = col(AssetContent.asset_id)
         query = (
-            select(*self._rows.columns, *_CONTENT_COLUMNS, tag_keys)
-            .outerjoin(AssetContent, content_id == asset_id)
+            select(*self._rows.columns, tag_keys)
             .outerjoin(MediaAssetTag, col(MediaAssetTag.media_asset_id) == asset_id)
             .where(condition)
-            # Its primary key grouped too: PostgreSQL then allows the content's columns.
-            .group_by(asset_id, content_id)
+            .group_by(asset_id)
             .order_by(asset_id)
             .limit(limit)
         )
         # Core rows on the session's connection: the ORM's result machinery would cost
         # more than the query.
         return list(self.session.connection().execute(query).all())
+
+    def _contents(self, asset_ids: list[str]) -> dict[str, Sequence[Any]]:
+        """The text and its summary of each of these assets that has a row, by id. A query
+        of its own: grouped with the tags, the texts made SQLite sort every byte of them
+        (a rebuild with text went from 22,000 to 3,000 assets a second)."""
+        if not asset_ids:
+            return {}
+        content_id = col(AssetContent.asset_id)
+        rows = self.session.connection().execute(
+            select(content_id, *_CONTENT_COLUMNS).where(
+                content_id.in_([uuid.UUID(asset_id) for asset_id in asset_ids])
+            )
+        )
+        return {str(row[0]): row[1:] for row in rows}
 
     def _learn_tags(self, keys: set[str]) -> None:
         unknown = [key for key in keys if key not in self._tags]
@@ -203,6 +216,7 @@ class DocumentLoader:
         self._learn_tags({key for keys in split for key in keys})
         tags = self._tags
         text_id, moment = self._rows.asset_id, self._rows.moment
+        contents = self._contents([text_id(row[0]) for row in rows])
         documents = []
         for row, keys in zip(rows, split, strict=True):
             (
@@ -217,10 +231,6 @@ class DocumentLoader:
                 uploaded_by,
                 created_at,
                 updated_at,
-                content_status,
-                content_characters,
-                content_error,
-                content_text,
                 _,
             ) = row
             # A tag deleted between the two queries is simply not on the asset any more.
@@ -229,6 +239,9 @@ class DocumentLoader:
                 entries.sort(key=_tag_order)
             tag_ids = [tag.id for tag in entries]
             asset_id = text_id(asset_id)
+            content_status, content_characters, content_error, content_text = contents.get(
+                asset_id, _NO_CONTENT
+            )
             uploaded_at, created_at, updated_at = (
                 moment(uploaded_at),
                 moment(created_at),
