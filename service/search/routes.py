@@ -20,6 +20,7 @@ from service.search.schemas import (
     DisjunctiveFacetsParam,
     FacetsParam,
     IdPage,
+    IsoDateTime,
     as_utc,
     parse_disjunctive_facets,
     parse_facets,
@@ -68,8 +69,8 @@ async def list_assets(
     uploaded_by: Annotated[list[str] | None, Query()] = None,
     tag_ids: Annotated[list[uuid.UUID] | None, Query()] = None,
     tag_match: TagMatch = TagMatch.ALL,
-    uploaded_after: datetime | None = None,
-    uploaded_before: datetime | None = None,
+    uploaded_after: IsoDateTime | None = None,
+    uploaded_before: IsoDateTime | None = None,
     facets: FacetsParam = None,
     disjunctive_facets: DisjunctiveFacetsParam = None,
 ) -> Response:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from indexer.query import FacetName
 from service.assets.schemas import MediaAssetPublic
+from service.text_rules import WHITESPACE, SchemaPattern, char_class
 
 
 class FacetValue(BaseModel):
@@ -42,12 +44,17 @@ class IdPage(BaseModel):
     limit: int
 
 
+# What `parse_facets` reads: facet names, separated by commas, each maybe padded.
+_SPACE = char_class(WHITESPACE)
+_FACET = f"{_SPACE}*(?:{'|'.join(facet.value for facet in FacetName)}){_SPACE}*"
+FACET_LIST_PATTERN = f"^{_FACET}(?:,{_FACET})*$"
+FacetList = Annotated[str, SchemaPattern(FACET_LIST_PATTERN)]
 FacetsParam = Annotated[
-    list[str] | None,
+    list[FacetList] | None,
     Query(description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type."),
 ]
 DisjunctiveFacetsParam = Annotated[
-    list[str] | None,
+    list[FacetList] | None,
     Query(
         description="Repeated or comma-separated, a subset of `facets`: each counted as if "
         "its own filter were absent (the counts an any-of panel shows)."
@@ -86,6 +93,20 @@ def parse_disjunctive_facets(values: list[str] | None, facets: list[FacetName]) 
                 name.value,
             )
     return names
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_text(value: object) -> object:
+    # Pydantic would read a bare number as a Unix timestamp; the contract's datetimes are
+    # ISO 8601 text, so `0` or `1.5` is as malformed as `yesterday`.
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("Datetime must be ISO 8601 text, such as 2026-11-24T10:15:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 def as_utc(moment: datetime | None, *, parameter: str) -> datetime | None:
