@@ -8,7 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlmodel import Session
@@ -21,7 +21,7 @@ from service.config import Settings
 from service.content_worker import content_worker_for
 from service.disk_space import disk_space, low_disk_problem
 from service.errors import install_error_handlers
-from service.openapi_shapes import AllowedMethods, install_openapi
+from service.openapi_shapes import AllowedMethods, install_openapi, one_value_per_query_parameter
 from service.search.routes import router as search_router
 from service.search.tag_directory import TagDirectory
 from service.storage import LocalStorage
@@ -79,9 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         redirect_slashes=False,
+        dependencies=[Depends(one_value_per_query_parameter)],
     )
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, allowed_types=settings.allowed_extensions)
     # Added first, so it runs after the token check: OPTIONS is a read like GET.
     app.add_middleware(AllowedMethods)
     app.add_middleware(BearerAuthMiddleware)

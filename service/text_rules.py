@@ -1,10 +1,15 @@
-"""Rules for free text from clients that every database must be able to store."""
+"""Rules for free text from clients that every database must be able to store, and the
+JSON Schema patterns that state such rules to clients."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 def no_nul(value: str | None) -> str | None:
@@ -20,8 +25,68 @@ def no_control_characters(value: str | None) -> str | None:
     return value
 
 
-NoNulText = Annotated[str, AfterValidator(no_nul)]
-SingleLineText = Annotated[str, AfterValidator(no_control_characters)]
+@dataclass(frozen=True)
+class SchemaPattern:
+    """States a validator's rule in the JSON Schema as a `pattern`: pydantic cannot read a
+    validator, and a schema that admits what the service refuses misleads every client
+    (and the schemathesis run). The validator stays the rule and keeps its sentence. A
+    pattern costly to build is given as a function, called when a schema is asked for."""
+
+    pattern: str | Callable[[], str]
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern if isinstance(self.pattern, str) else self.pattern()
+        return schema
+
+
+def _ranges(codes: list[int]) -> Iterator[tuple[int, int]]:
+    start = previous = codes[0]
+    for code in codes[1:]:
+        if code != previous + 1:
+            yield start, previous
+            start = code
+        previous = code
+    yield start, previous
+
+
+def _escaped(code: int) -> str:
+    char = chr(code)
+    if char.isascii() and char.isalnum():
+        return char
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return char  # astral ones as they are: `\\U` is not ECMA-262, `\\u{...}` not Python
+
+
+def char_class(chars: Iterable[str], *, negated: bool = False) -> str:
+    """A regex class of exactly `chars` (or all but them), spelled so that Python's `re`,
+    Rust's regex (pydantic, jsonschema-rs) and ECMA-262 read it alike."""
+    codes = sorted({ord(char) for char in chars})
+    spelled = "".join(
+        _escaped(start) if start == end else f"{_escaped(start)}-{_escaped(end)}"
+        for start, end in _ranges(codes)
+    )
+    return f"[{'^' if negated else ''}{spelled}]"
+
+
+# What `str.strip()` removes (and Python's `\\s` matches). The ideographic space, U+3000,
+# is the last such character; a test checks that against the whole of Unicode.
+WHITESPACE = frozenset(char for char in map(chr, range(0x3001)) if char.isspace())
+CONTROL_CHARACTERS = frozenset(map(chr, [*range(32), 127]))
+
+NoNulText = Annotated[
+    str, AfterValidator(no_nul), SchemaPattern(f"^{char_class({chr(0)}, negated=True)}*$")
+]
+SingleLineText = Annotated[
+    str,
+    AfterValidator(no_control_characters),
+    SchemaPattern(f"^{char_class(CONTROL_CHARACTERS, negated=True)}*$"),
+]
 
 
 def is_storable(value: str) -> bool:

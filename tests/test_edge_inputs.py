@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from service.app import create_app
 from service.assets.download import content_disposition
 from service.config import Settings
+from tests import malformed
 from tests.conftest import (
     TEST_SECRET,
     SettingsFactory,
@@ -124,30 +125,9 @@ def test_lone_surrogates_nan_and_undecodable_bodies_are_422_with_a_sentence(
     tag = client.post("/api/tags", json={"name": "Saddle"}).json()
     asset = client.post("/api/media-assets", json={"file_name": "belt.pdf"}).json()
     before = row_counts(settings)
-    cases = [
-        ("POST", "/api/tags", b'{"name": "x\\ud800"}', "application/json"),
-        ("PUT", f"/api/tags/{tag['id']}", b'{"description": "x\\udfff"}', "application/json"),
-        ("POST", "/api/media-assets", b'{"file_name": "x\\ud800.pdf"}', "application/json"),
-        (
-            "POST",
-            "/api/media-assets",
-            b'{"file_name": "a.pdf", "uploaded_by": "\\udc00"}',
-            "application/json",
-        ),
-        (
-            "PUT",
-            f"/api/media-assets/{asset['id']}",
-            b'{"file_name": "\\ud800.pdf"}',
-            "application/json",
-        ),
-        ("POST", "/api/tags", b'{"name": NaN}', "application/json"),
-        ("POST", "/api/tags", b'{"name": "a", "color": Infinity}', "application/json"),
-        ("POST", "/api/tags", b"\xff", "application/octet-stream"),
-        ("POST", "/api/tags", b"\xff\xfe", "application/json"),
-    ]
-    for method, path, body, content_type in cases:
-        response = _raw(client, method, path, body, content_type)
-        assert response.status_code == 422, (path, body, response.text)
+    for raw in malformed.undecodable_bodies(tag["id"], asset["id"]):
+        response = _raw(client, raw.method, raw.path, raw.body, raw.content_type)
+        assert response.status_code == 422, (raw, response.text)
         assert response.json()["detail"][0]["msg"], response.text
     # A surrogate pair is one valid character (U+1F600): it is kept.
     smile = client.post("/api/tags", json={"name": "grin \U0001f600"})
@@ -170,28 +150,15 @@ def test_a_bare_array_of_tag_ids_has_the_same_cap_as_the_object_form(client: Tes
 def test_multipart_abuse_is_refused_and_leaves_no_staging_file(
     client: TestClient, settings: Settings
 ) -> None:
-    long_boundary = "b" * 300
-    response = _raw(
-        client,
-        "POST",
-        "/api/media-assets/upload",
-        f"--{long_boundary}\r\n".encode(),
-        f"multipart/form-data; boundary={long_boundary}",
-    )
+    raw = malformed.long_boundary_upload()
+    response = _raw(client, raw.method, raw.path, raw.body, raw.content_type)
     assert response.status_code == 422, response.text
     assert "boundary" in response.json()["detail"][0]["msg"]
 
-    def many_empty_fields() -> Iterator[bytes]:
-        part = b'--x\r\nContent-Disposition: form-data; name="f"\r\n\r\n\r\n'
-        for _ in range(2000):
-            yield part * 10
-        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
-        yield b"a,b\r\n1,2\r\n--x--\r\n"
-
     response = client.post(
         "/api/media-assets/upload",
-        content=many_empty_fields(),
-        headers={"Content-Type": "multipart/form-data; boundary=x"},
+        content=malformed.many_empty_fields(),
+        headers={"Content-Type": malformed.EMPTY_FIELDS_CONTENT_TYPE},
     )
     assert response.status_code == 422, response.text
     assert "at most" in response.json()["detail"][0]["msg"]
@@ -248,7 +215,30 @@ def test_options_names_every_method_of_the_path(client: TestClient) -> None:
     response = client.options(f"/api/media-assets/{asset['id']}")
     assert response.status_code == 204
     assert set(response.headers["allow"].split(", ")) == {"GET", "PUT", "DELETE", "OPTIONS"}
-    assert "POST" in client.options("/api/media-assets/upload").headers["allow"]
+    # A fixed path names only its own routes' methods, not those of /{asset_id} beside it.
+    assert client.options("/api/media-assets/upload").headers["allow"] == "OPTIONS, POST"
+
+
+def test_another_method_on_a_fixed_path_is_405_not_a_malformed_id(client: TestClient) -> None:
+    for method in ("GET", "PUT", "DELETE"):
+        response = client.request(method, "/api/media-assets/upload")
+        assert response.status_code == 405, response.text
+        assert response.headers["allow"] == "OPTIONS, POST"
+        assert response.json()["detail"]
+    assert client.get("/api/media-assets/not-an-id").status_code == 422  # an id, malformed
+
+
+def test_an_upload_names_at_most_1000_tag_ids(client: TestClient, settings: Settings) -> None:
+    tag = client.post("/api/tags", json={"name": "Saddle"}).json()
+    for tag_ids in ([tag["id"]] * 1001, [",".join([tag["id"]] * 1001)], [""] * 1001):
+        response = client.post(
+            "/api/media-assets/upload",
+            files={"file": ("a.csv", b"a,b\r\n1,2\r\n", "text/csv")},
+            data={"tag_ids": tag_ids},
+        )
+        assert response.status_code == 422, response.text
+        assert "at most 1000 tag ids" in response.json()["detail"][0]["msg"]
+    assert stored_files(settings) == []
 
 
 def test_the_openapi_document_declares_both_error_shapes(client: TestClient) -> None:

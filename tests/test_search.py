@@ -167,10 +167,13 @@ def test_facets_count_the_whole_filtered_result(api, library) -> None:
         {"limit": -1},
         {"facets": "tags", "disjunctive_facets": "file_type"},
         {"disjunctive_facets": "colour"},
+        {"facets": "tags,"},  # an empty entry
         {"limit": 1001},
         {"skip": -1},
         {"tag_ids": "not-a-uuid"},
         {"uploaded_after": "yesterday"},
+        {"uploaded_before": "1700000000"},  # a Unix time is not ISO 8601
+        {"limit": [5, 6]},  # one value, given twice: neither is ignored
     ],
 )
 def test_bad_parameters_are_422(api, params: dict[str, Any]) -> None:

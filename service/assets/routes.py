@@ -18,7 +18,7 @@ from service.assets.schemas import (
     TagIds,
     TagIdsBody,
 )
-from service.assets.upload import UPLOAD_OPENAPI, receive_upload
+from service.assets.upload import REPLACE_OPENAPI, UPLOAD_OPENAPI, receive_upload
 from service.consistency import await_index
 from service.deps import Reader, SessionDep, SettingsDep, StorageDep, Writer
 from service.errors import NotFound, error_responses
@@ -102,7 +102,8 @@ def get_content(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> Co
     response_class=Response,
     responses={
         **error_responses(404, 416),
-        200: {"description": "The file's bytes", "content": {"application/octet-stream": {}}},
+        # The file's own stored type, whatever it is.
+        200: {"description": "The file's bytes", "content": {"*/*": {}}},
         206: {"description": "The requested byte range"},
         304: {"description": "Not modified (If-None-Match)"},
     },
@@ -147,7 +148,7 @@ async def update_asset(
 @router.post(
     "/{asset_id}/upload",
     response_model=MediaAssetPublic,
-    openapi_extra=UPLOAD_OPENAPI,
+    openapi_extra=REPLACE_OPENAPI,
     responses=error_responses(404, 413, 415, 422, 507),
 )
 async def replace_asset_file(

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from service.tags.schemas import TagPublic
-from service.text_rules import RequestBody, SingleLineText
+from service.text_rules import WHITESPACE, RequestBody, SchemaPattern, SingleLineText, char_class
 
 MAX_FILE_NAME = 255
+# Control and format characters (a right-to-left override can disguise `exe.pdf`).
+_DROPPED_CATEGORIES = {"Cc", "Cf"}
+_SEPARATORS = frozenset("/\\")
 
 
 def clean_file_name(value: str) -> str:
     """The client's name without any directory part (`../../x/passwd.jpg` is `passwd.jpg`)."""
     name = value.replace("\\", "/").rsplit("/", 1)[-1]
-    # Control and format characters (a right-to-left override can disguise `exe.pdf`).
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf"}).strip()
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    name = name.strip()
     if name in {"", ".", ".."}:
         raise ValueError("File name must not be empty once any directory part is removed")
     if len(name) > MAX_FILE_NAME:
@@ -27,8 +34,67 @@ def clean_file_name(value: str) -> str:
     return name
 
 
-FileName = Annotated[str, AfterValidator(clean_file_name)]
-TagIds = Annotated[list[uuid.UUID], Field(max_length=1000)]
+@functools.cache
+def _file_name_pattern() -> str:
+    """`clean_file_name` as a pattern: after the last separator, once control and format
+    characters are dropped (anywhere) and whitespace trimmed, 1 to 255 characters that
+    are not `.` or `..`."""
+    dropped = frozenset(
+        char
+        for char in map(chr, range(sys.maxunicode + 1))
+        if unicodedata.category(char) in _DROPPED_CATEGORIES
+    )
+    spaces = WHITESPACE - dropped
+    gap = char_class(dropped)  # may sit between any two kept characters
+    edge = char_class(dropped | spaces)
+    kept = char_class(dropped | _SEPARATORS, negated=True)
+    end = char_class(dropped | spaces | _SEPARATORS, negated=True)
+    end_not_dot = char_class(dropped | spaces | _SEPARATORS | {"."}, negated=True)
+    dot = char_class({"."})
+    name = (
+        f"(?:{end_not_dot}"
+        f"|{end_not_dot}{gap}*{end}|{dot}{gap}*{end_not_dot}"
+        f"|{end}(?:{gap}*{kept}){{1,{MAX_FILE_NAME - 2}}}{gap}*{end})"
+    )
+    return f"^(?:[\\s\\S]*{char_class(_SEPARATORS)})?{edge}*{name}{edge}*$"
+
+
+FileName = Annotated[str, AfterValidator(clean_file_name), SchemaPattern(_file_name_pattern)]
+MAX_TAG_IDS = 1000
+TagIds = Annotated[list[uuid.UUID], Field(max_length=MAX_TAG_IDS)]
+
+
+@functools.cache
+def _lowercase_sources() -> dict[str, frozenset[str]]:
+    """For each ASCII character, every character that `str.lower` turns into it (the
+    Kelvin sign becomes `k`)."""
+    sources: dict[str, set[str]] = {}
+    for char in map(chr, range(sys.maxunicode + 1)):
+        lowered = char.lower()
+        if len(lowered) == 1 and lowered.isascii():
+            sources.setdefault(lowered, set()).add(char)
+    return {lowered: frozenset(chars) for lowered, chars in sources.items()}
+
+
+def file_type_pattern(allowed: Iterable[str]) -> str:
+    """`file_type` as `normalize_file_type` reads it: an allowed type in any case, with
+    or without its dot, maybe padded; or empty, when the name's extension decides."""
+    sources = _lowercase_sources()
+    space = char_class(WHITESPACE)
+    types = "|".join(
+        "".join(char_class(sources[char]) for char in extension.lstrip("."))
+        for extension in sorted(allowed)
+    )
+    return f"^(?:{space}*{char_class({'.'})}*(?:{types}){space}*)?$"
+
+
+def state_allowed_types(document: dict[str, Any], allowed: Iterable[str]) -> None:
+    """Write this app's MEDIA_ALLOWED_TYPES into its document: the models are shared by
+    every app, the list is each app's configuration."""
+    field = document["components"]["schemas"]["MediaAssetCreate"]["properties"]["file_type"]
+    for branch in field["anyOf"]:
+        if branch.get("type") == "string":
+            branch["pattern"] = file_type_pattern(allowed)
 
 
 class MediaAssetCreate(RequestBody):
@@ -42,8 +108,9 @@ class MediaAssetCreate(RequestBody):
 
 
 class MediaAssetUpdate(RequestBody):
-    file_name: FileName | None = None
-    tag_ids: TagIds | None = None
+    # Optional, not nullable: the schema says what `_no_nulls` enforces.
+    file_name: FileName | SkipJsonSchema[None] = None
+    tag_ids: TagIds | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> MediaAssetUpdate:

@@ -19,9 +19,11 @@ from fastapi.exceptions import RequestValidationError
 from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from service.assets.schemas import MAX_TAG_IDS
 from service.errors import InsufficientStorage, TooLarge
 from service.staging import StagedFile, StagingWriter
 from service.storage import Storage
+from service.text_rules import WHITESPACE, char_class
 
 FILE_FIELD = "file"
 TAG_IDS_FIELD = "tag_ids"
@@ -34,27 +36,33 @@ ENVELOPE_ALLOWANCE = 1024 * 1024
 MAX_PARTS = 1100
 MAX_HEADER_BYTES = 16 * 1024  # the headers of one part
 
-# The schema FastAPI cannot infer for a hand-parsed body, so /docs and clients see it.
-UPLOAD_OPENAPI: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FILE_FIELD],
-                    "properties": {
-                        FILE_FIELD: {"type": "string", "format": "binary"},
-                        TAG_IDS_FIELD: {
-                            "type": "array",
-                            "items": {"type": "string", "format": "uuid"},
-                        },
-                    },
-                }
-            }
-        },
-    }
+_SPACE = char_class(WHITESPACE)
+_UUID = "-".join(f"[0-9a-fA-F]{{{size}}}" for size in (8, 4, 4, 4, 12))
+# What `_split_tag_ids` reads from one field: ids separated by commas, each maybe padded;
+# empty pieces are skipped.
+TAG_IDS_FIELD_PATTERN = f"^{_SPACE}*(?:{_UUID}{_SPACE}*)?(?:,{_SPACE}*(?:{_UUID}{_SPACE}*)?)*$"
+
+_FILE_SCHEMA = {"type": "string", "format": "binary"}
+_TAG_IDS_SCHEMA = {
+    "type": "array",
+    "description": "Tag ids: repeated fields, or comma-separated.",
+    "maxItems": MAX_TAG_IDS,
+    "items": {"type": "string", "pattern": TAG_IDS_FIELD_PATTERN},
 }
+
+
+def _multipart(properties: dict[str, Any]) -> dict[str, Any]:
+    """The schema FastAPI cannot infer for a hand-parsed body, so /docs and clients see
+    it. Other form fields are ignored."""
+    schema = {"type": "object", "required": [FILE_FIELD], "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+UPLOAD_OPENAPI = _multipart({FILE_FIELD: _FILE_SCHEMA, TAG_IDS_FIELD: _TAG_IDS_SCHEMA})
+# A replaced file keeps the asset's tags: `tag_ids` is one more ignored field there.
+REPLACE_OPENAPI = _multipart({FILE_FIELD: _FILE_SCHEMA})
 
 
 @dataclass
@@ -213,10 +221,16 @@ async def receive_upload(request: Request, storage: Storage, *, limit: int) -> R
     if collector.writer is None or not collector.file_done:
         _discard(collector)
         raise body_error(FILE_FIELD, "Field required", kind="missing")
+    fields = collector.fields.get(TAG_IDS_FIELD, [])
+    tag_ids = _split_tag_ids(fields)
+    # The cap of the JSON routes, on the fields (what the schema can state) and the ids.
+    if max(len(fields), len(tag_ids)) > MAX_TAG_IDS:
+        _discard(collector)
+        raise body_error(TAG_IDS_FIELD, f"An upload names at most {MAX_TAG_IDS} tag ids.")
     return ReceivedUpload(
         staged=collector.writer.finish(),
         client_file_name=collector.file_name or "",
-        tag_ids=_split_tag_ids(collector.fields.get(TAG_IDS_FIELD, [])),
+        tag_ids=tag_ids,
     )
 
 

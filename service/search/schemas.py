@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -9,10 +10,11 @@ from typing import Annotated, TypeVar
 
 from fastapi import Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from indexer.query import ALL_SEARCH_FIELDS, FacetName, SearchField
 from service.assets.schemas import MediaAssetPublic
+from service.text_rules import WHITESPACE, SchemaPattern, char_class
 
 
 class FacetValue(BaseModel):
@@ -28,8 +30,14 @@ class TagFacetValue(FacetValue):
     color: str | None
 
 
+class AssetPageItem(MediaAssetPublic):
+    # With highlight=true: HTML of the fields that matched (file_name, tags, content), the
+    # text escaped and the matched words in <mark>.
+    highlights: dict[str, str] | None = None
+
+
 class AssetPage(BaseModel):
-    items: list[MediaAssetPublic]
+    items: list[AssetPageItem]
     total: int
     skip: int
     limit: int
@@ -43,19 +51,31 @@ class IdPage(BaseModel):
     limit: int
 
 
+_SPACE = char_class(WHITESPACE)
+
+
+def name_list_pattern(names: type[StrEnum]) -> str:
+    """What `_parse_names` reads: the names, separated by commas, each maybe padded."""
+    one = f"{_SPACE}*(?:{'|'.join(name.value for name in names)}){_SPACE}*"
+    return f"^{one}(?:,{one})*$"
+
+
+FACET_LIST_PATTERN = name_list_pattern(FacetName)
+FacetList = Annotated[str, SchemaPattern(FACET_LIST_PATTERN)]
+SearchFieldList = Annotated[str, SchemaPattern(name_list_pattern(SearchField))]
 FacetsParam = Annotated[
-    list[str] | None,
+    list[FacetList] | None,
     Query(description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type."),
 ]
 SearchInParam = Annotated[
-    list[str] | None,
+    list[SearchFieldList] | None,
     Query(
         description="Comma-separated (or repeated) subset of file_name, tags, uploaded_by, "
         "file_type, content: where `search` looks. Default: all of them."
     ),
 ]
 DisjunctiveFacetsParam = Annotated[
-    list[str] | None,
+    list[FacetList] | None,
     Query(
         description="Repeated or comma-separated, a subset of `facets`: each counted as if "
         "its own filter were absent (the counts an any-of panel shows)."
@@ -109,6 +129,20 @@ def parse_disjunctive_facets(values: list[str] | None, facets: list[FacetName]) 
                 name.value,
             )
     return names
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_text(value: object) -> object:
+    # Pydantic would read a bare number as a Unix timestamp; the contract's datetimes are
+    # ISO 8601 text, so `0` or `1.5` is as malformed as `yesterday`.
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("Datetime must be ISO 8601 text, such as 2026-11-24T10:15:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text)]
 
 
 def as_utc(moment: datetime | None, *, parameter: str) -> datetime | None:

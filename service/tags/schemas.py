@@ -8,8 +8,16 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from service.text_rules import NoNulText, RequestBody
+from service.text_rules import (
+    CONTROL_CHARACTERS,
+    WHITESPACE,
+    NoNulText,
+    RequestBody,
+    SchemaPattern,
+    char_class,
+)
 
 COLOR_PATTERN = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
@@ -33,8 +41,20 @@ def _check_color(value: str | None) -> str | None:
     return value
 
 
-TagName = Annotated[str, AfterValidator(_clean_name)]
-TagColor = Annotated[str | None, AfterValidator(_check_color)]
+# `_clean_name` as a pattern: 1 to 100 characters without control characters once
+# trimmed, whatever whitespace (control or not) surrounds them.
+_EDGE = char_class(WHITESPACE)
+_FIRST_AND_LAST = char_class(WHITESPACE | CONTROL_CHARACTERS, negated=True)
+_INNER = char_class(CONTROL_CHARACTERS, negated=True)
+NAME_PATTERN = (
+    f"^{_EDGE}*{_FIRST_AND_LAST}(?:{_INNER}{{0,{MAX_TAG_NAME - 2}}}{_FIRST_AND_LAST})?{_EDGE}*$"
+)
+
+TagName = Annotated[str, AfterValidator(_clean_name), SchemaPattern(NAME_PATTERN)]
+TagColor = Annotated[
+    Annotated[str, SchemaPattern(f"^{COLOR_PATTERN.pattern}$")] | None,
+    AfterValidator(_check_color),
+]
 TagDescription = Annotated[NoNulText | None, Field(max_length=2000)]
 
 
@@ -47,7 +67,8 @@ class TagCreate(RequestBody):
 class TagUpdate(RequestBody):
     """Any of the three fields; `description` and `color` may be set to null to clear them."""
 
-    name: TagName | None = None
+    # Optional, not nullable: the schema says what `_name_not_null` enforces.
+    name: TagName | SkipJsonSchema[None] = None
     description: TagDescription = None
     color: TagColor = None
 

@@ -1,0 +1,167 @@
+"""The patterns the OpenAPI document states agree with the validators that enforce them,
+as a JSON Schema validator reads them (jsonschema-rs, which schemathesis uses): a client
+that follows the schema is never refused, and one that breaks it always is."""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import pytest
+from fastapi.exceptions import RequestValidationError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from service.app import create_app
+from service.assets.schemas import MediaAssetCreate
+from service.assets.upload import TAG_IDS_FIELD_PATTERN
+from service.config import Settings, normalize_file_type
+from service.search.schemas import parse_facets
+from service.tags.schemas import TagCreate
+from service.text_rules import WHITESPACE
+from tests.conftest import TEST_SECRET
+
+SETTINGS = Settings(data_dir=Path("unused"), auth_secret=TEST_SECRET)
+DOCUMENT = create_app(SETTINGS).openapi()
+MODELS = DOCUMENT["components"]["schemas"]
+# Characters each rule treats specially: separators, dots, commas, whitespace that is and
+# is not a control character, controls, format characters, an astral tag character.
+TRICKY = list("ab.,/\\ #fF0\t\n\x00\x1c\x7f\x85\xa0\u200b\u202e\u3000\U000e0001K\u212a")
+
+
+def _string(schema: dict[str, Any]) -> dict[str, Any]:
+    """The string branch of a nullable property."""
+    branches = schema.get("anyOf", [schema])
+    return next(branch for branch in branches if branch.get("type") == "string")
+
+
+def _model_accepts(model: type[Any], field: str, **others: Any) -> Callable[[str], bool]:
+    def accepts(value: str) -> bool:
+        try:
+            model.model_validate({**others, field: value})
+        except ValidationError:
+            return False
+        return True
+
+    return accepts
+
+
+def _facets_accepted(value: str) -> bool:
+    try:
+        parse_facets([value])
+    except RequestValidationError:
+        return False
+    return True
+
+
+def _tag_ids_accepted(value: str) -> bool:
+    # What receive_upload and the service read from one `tag_ids` field.
+    pieces = [piece.strip() for piece in value.split(",") if piece.strip()]
+    try:
+        [uuid.UUID(piece) for piece in pieces]
+    except ValueError:
+        return False
+    return True
+
+
+def _file_type_accepted(value: str) -> bool:
+    # The model's own rules, then create_asset's: an empty file_type leaves the type to
+    # the name's extension.
+    if not _model_accepts(MediaAssetCreate, "file_type", file_name="a")(value):
+        return False
+    return not value or normalize_file_type(value) in SETTINGS.allowed_extensions
+
+
+def _media_assets_parameter(name: str) -> dict[str, Any]:
+    parameters = DOCUMENT["paths"]["/api/media-assets"]["get"]["parameters"]
+    schema: dict[str, Any] = next(p for p in parameters if p["name"] == name)["schema"]["items"]
+    return schema
+
+
+RULES: dict[str, tuple[dict[str, Any], Callable[[str], bool]]] = {
+    "file name": (
+        _string(MODELS["MediaAssetCreate"]["properties"]["file_name"]),
+        _model_accepts(MediaAssetCreate, "file_name"),
+    ),
+    "file type": (
+        _string(MODELS["MediaAssetCreate"]["properties"]["file_type"]),
+        _file_type_accepted,
+    ),
+    "uploader": (
+        _string(MODELS["MediaAssetCreate"]["properties"]["uploaded_by"]),
+        _model_accepts(MediaAssetCreate, "uploaded_by", file_name="a.pdf"),
+    ),
+    "tag name": (MODELS["TagCreate"]["properties"]["name"], _model_accepts(TagCreate, "name")),
+    "tag colour": (
+        _string(MODELS["TagCreate"]["properties"]["color"]),
+        _model_accepts(TagCreate, "color", name="a"),
+    ),
+    "tag description": (
+        _string(MODELS["TagCreate"]["properties"]["description"]),
+        _model_accepts(TagCreate, "description", name="a"),
+    ),
+    "facets": (_media_assets_parameter("facets"), _facets_accepted),
+    "upload tag ids": ({"type": "string", "pattern": TAG_IDS_FIELD_PATTERN}, _tag_ids_accepted),
+}
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+def test_the_schema_states_the_rule_the_service_enforces(rule: str) -> None:
+    schema, accepts = RULES[rule]
+    schema = {key: value for key, value in schema.items() if key != "title"}
+    validator = jsonschema_rs.validator_for(schema)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.one_of(
+            st.from_regex(re.compile(schema["pattern"]), fullmatch=True),
+            st.text(st.sampled_from(TRICKY), max_size=8),
+            st.text(st.sampled_from(TRICKY), min_size=250, max_size=260),
+            st.text(max_size=8),
+        )
+    )
+    def agree(value: str) -> None:
+        assert validator.is_valid(value) == accepts(value), repr(value)
+
+    agree()
+
+
+@pytest.mark.parametrize(
+    ("rule", "value", "accepted"),
+    [
+        ("file name", "../../x/passwd.jpg", True),
+        ("file name", "dir/", False),
+        ("file name", " .\u200b. ", False),
+        ("file name", "...", True),
+        ("file name", "a" * 255, True),
+        ("file name", "\u202e" + "a" * 255 + "\u200b", True),
+        ("file name", "a" * 256, False),
+        ("tag name", "\t Saddle \u3000", True),
+        ("tag name", "Sad\tdle", False),
+        ("tag name", " " + "a" * 100 + " ", True),
+        ("tag name", "a" * 101, False),
+        ("tag colour", "#abc", True),
+        ("tag colour", "#abc\n", False),
+        ("facets", " tags , file_type", True),
+        ("facets", "tags,", False),
+        ("file type", " .JPG", True),
+        ("file type", "", True),
+        ("file type", " ", False),
+        ("upload tag ids", f" {uuid.uuid4()},,{uuid.uuid4()} ", True),
+    ],
+)
+def test_edge_values(rule: str, value: str, accepted: bool) -> None:
+    schema, accepts = RULES[rule]
+    assert jsonschema_rs.validator_for(_string(schema)).is_valid(value) is accepted
+    assert accepts(value) is accepted
+
+
+def test_whitespace_is_every_character_strip_removes() -> None:
+    everything = (chr(code) for code in range(sys.maxunicode + 1))
+    assert frozenset(char for char in everything if char.isspace()) == WHITESPACE
