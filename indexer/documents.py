@@ -14,7 +14,8 @@ from sqlmodel import Session, col
 
 from indexer.query import list_item, to_micros
 from store.content import EMPTY
-from store.models import AssetContent, MediaAsset, MediaAssetTag, Tag
+from store.models import AssetContent, AssetPreview, MediaAsset, MediaAssetTag, Tag
+from store.previews import NONE as NO_PREVIEW
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class SearchDocument:
     tag_names: list[str]
     # The text extracted from the file ("" when there is none, or none yet).
     content: str
+    # landscape, portrait or square, once the file has a preview; else None.
+    orientation: str | None
     item: bytes
 
     def to_dict(self) -> dict[str, object]:
@@ -53,6 +56,7 @@ class SearchDocument:
             "tag_ids": self.tag_ids,
             "tag_names": self.tag_names,
             "content": self.content,
+            "orientation": self.orientation,
             "item": self.item.decode(),
         }
 
@@ -93,6 +97,14 @@ _CONTENT_COLUMNS = (
     col(AssetContent.characters),
     col(AssetContent.error),
     col(AssetContent.text),
+)
+# The item's `preview` and `image` (after `content`).
+_PREVIEW_COLUMNS = (
+    col(AssetPreview.status),
+    col(AssetPreview.width),
+    col(AssetPreview.height),
+    col(AssetPreview.orientation),
+    col(AssetPreview.taken_at),
 )
 _TIME_FIELDS = frozenset({"uploaded_at", "created_at", "updated_at"})
 
@@ -167,14 +179,15 @@ class DocumentLoader:
     def _asset_rows(self, condition: ColumnElement[bool], limit: int | None) -> list[Sequence[Any]]:
         asset_id = col(MediaAsset.id)
         tag_keys = func.aggregate_strings(cast(col(MediaAssetTag.tag_id), String), ",")
-        content_id = col(AssetContent.asset_id)
+        content_id, preview_id = col(AssetContent.asset_id), col(AssetPreview.asset_id)
         query = (
-            select(*self._rows.columns, *_CONTENT_COLUMNS, tag_keys)
+            select(*self._rows.columns, *_CONTENT_COLUMNS, *_PREVIEW_COLUMNS, tag_keys)
             .outerjoin(AssetContent, content_id == asset_id)
+            .outerjoin(AssetPreview, preview_id == asset_id)
             .outerjoin(MediaAssetTag, col(MediaAssetTag.media_asset_id) == asset_id)
             .where(condition)
-            # Its primary key grouped too: PostgreSQL then allows the content's columns.
-            .group_by(asset_id, content_id)
+            # Their primary keys grouped too: PostgreSQL then allows their columns.
+            .group_by(asset_id, content_id, preview_id)
             .order_by(asset_id)
             .limit(limit)
         )
@@ -221,6 +234,11 @@ class DocumentLoader:
                 content_characters,
                 content_error,
                 content_text,
+                preview_status,
+                width,
+                height,
+                orientation,
+                taken_at,
                 _,
             ) = row
             # A tag deleted between the two queries is simply not on the asset any more.
@@ -255,6 +273,17 @@ class DocumentLoader:
                         "error": content_error,
                     }
                 ),
+                "preview": {"status": preview_status or NO_PREVIEW},
+                "image": (
+                    None
+                    if width is None or height is None
+                    else {
+                        "width": width,
+                        "height": height,
+                        "orientation": orientation,
+                        "taken_at": taken_at,
+                    }
+                ),
             }
             documents.append(
                 SearchDocument(
@@ -270,6 +299,7 @@ class DocumentLoader:
                     tag_ids=tag_ids,
                     tag_names=[tag.name for tag in entries],
                     content=content_text or "",
+                    orientation=orientation,
                     item=list_item(fields, tag_ids),
                 )
             )

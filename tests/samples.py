@@ -110,6 +110,8 @@ def search_document(
         "created_at": moment,
         "updated_at": moment,
         "content": {"status": "empty", "characters": 0, "error": None},
+        "preview": {"status": "none"},
+        "image": None,
     }
     return SearchDocument(
         id=doc_id,
@@ -124,5 +126,6 @@ def search_document(
         tag_ids=[],
         tag_names=[],
         content="",
+        orientation=None,
         item=list_item(fields, []),
     )

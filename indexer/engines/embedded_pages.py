@@ -30,8 +30,10 @@ def filter_key(query: SearchQuery) -> tuple[object, ...]:
     """Everything that decides which documents match (not the page, sort or facets)."""
     return (
         query.text,
+        tuple(sorted(query.search_in)),
         query.file_name,
         tuple(query.file_types),
+        tuple(query.orientations),
         tuple(query.uploaded_by),
         tuple(query.tag_ids),
         query.match_all_tags,

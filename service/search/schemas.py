@@ -45,7 +45,10 @@ class IdPage(BaseModel):
 
 FacetsParam = Annotated[
     list[str] | None,
-    Query(description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type."),
+    Query(
+        description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type, "
+        "orientation."
+    ),
 ]
 SearchInParam = Annotated[
     list[str] | None,
