@@ -1,15 +1,18 @@
 """`scripts/bench`: the service's list and search against Meilisearch's own time, the HTTP
 floor and the SQL way, on the same documents, in one run.
 
-Builds (or reuses) a synthetic library and measures a full reindex on the embedded
-engine. With a Meilisearch (a URL or a binary on PATH), loads the same documents into an
-index of its own, timing its load rate, and reindexes the service into another index.
-Then, for each engine in --engines, starts the real service (`serve --workers N`), counts
-its processes, and times each query through it, the floor (`GET /healthz`) and the same
-query sent to Meilisearch directly; the SQL way answers each query on the same database.
-Last, on the last run (the embedded one when it runs), commit-to-searchable under a
-steady write load and one large upload. Prints tables, and the summary last as one JSON
-line.
+Builds (or reuses) a synthetic library, a share of whose documents hold extracted text,
+and measures a full reindex on the embedded engine, the index's size against one built
+without the text, and the extraction throughput per file type on real files. With a
+Meilisearch (a URL or a binary on PATH), loads the same documents into an index of its
+own, timing its load rate and its size (and again without the text), and reindexes the
+service into another index. Then, for each engine in --engines, starts the real service
+(`serve --workers N`), counts its processes, and times each query through it, the floor
+(`GET /healthz`) and the same query sent to Meilisearch directly; the SQL way answers
+each query on the same database. Last, on the last run (the embedded one when it runs),
+commit-to-searchable under a steady write load, one large upload, and uploads of a PDF
+whose text is extracted after the answer against a PNG of the same size. Prints tables,
+and the summary last as one JSON line.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 import time
 import uuid
 from contextlib import ExitStack
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,14 +33,23 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from bench.content_size import (
+    content_shape,
+    embedded_sizes,
+    meilisearch_loaded,
+    meilisearch_without_content,
+)
+from bench.content_text import WORDS_PER_DOCUMENT
+from bench.extraction import measure_extraction
 from bench.ingest import (
     measure_commit_to_searchable,
+    measure_content_upload,
     measure_reindex,
     measure_upload,
     meilisearch_settings,
 )
-from bench.library import Library, generate
-from bench.load import http_total, run_floor, run_http, run_meilisearch, run_sql
+from bench.library import DEFAULT_CONTENT_SHARE, TEXT_TYPE_SHARE, Library, generate
+from bench.load import first_page, run_floor, run_http, run_meilisearch, run_sql
 from bench.meilisearch_direct import (
     DirectIndex,
     Meilisearch,
@@ -67,6 +80,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where the library lives (default .bench/<assets>); kept between runs",
     )
     parser.add_argument("--fresh", action="store_true", help="regenerate an existing library")
+    parser.add_argument(
+        "--content-share",
+        type=float,
+        default=DEFAULT_CONTENT_SHARE,
+        help="share of the assets that hold extracted text (documents only, so at most "
+        f"{TEXT_TYPE_SHARE:g})",
+    )
     parser.add_argument("--requests", type=int, default=300, help="HTTP requests per query")
     parser.add_argument("--clients", type=int, default=1, help="concurrent keep-alive HTTP clients")
     parser.add_argument(
@@ -81,6 +101,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--write-rate", type=float, default=50.0, help="writes a second")
     parser.add_argument("--write-seconds", type=float, default=20.0)
     parser.add_argument("--upload-mb", type=float, default=100.0)
+    parser.add_argument(
+        "--content-upload-mb",
+        type=float,
+        default=20.0,
+        help="size of the PDF (and of the PNG it is compared with) whose uploads are timed "
+        "with its text extracted after the answer (0: none)",
+    )
+    parser.add_argument("--content-uploads", type=int, default=5, help="rounds of those uploads")
+    parser.add_argument(
+        "--extraction-seconds",
+        type=float,
+        default=2.0,
+        help="time spent extracting each sample file, for the throughput per type (0: none)",
+    )
+    parser.add_argument(
+        "--without-content",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also build each index from the same documents without their text, for the "
+        "size the text adds",
+    )
     parser.add_argument(
         "--engines",
         default="embedded,meilisearch",
@@ -98,22 +139,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def prepare_library(settings: Settings, assets: int, fresh: bool) -> Library:
-    """The library of the work dir, generated when it is missing, of another size or --fresh."""
+def prepare_library(
+    settings: Settings, assets: int, *, content_share: float, fresh: bool
+) -> Library:
+    """The library of the work dir, generated when it is missing, --fresh, or other than
+    these arguments and this generator would make (another size, share of text, or
+    generator version)."""
     saved = settings.data_dir / LIBRARY_FILE
     if saved.exists() and not fresh:
         library = Library.from_json(saved.read_text())
-        if library.assets == assets:
+        if library.is_like(assets=assets, content_share=content_share):
             print(f"Reusing the library of {assets:,} assets in {settings.data_dir}.")
             upgrade(settings.resolved_database_url)  # a library made by an older schema
             return library
+        print(f"The library in {settings.data_dir} is of another shape: generating it again.")
     if settings.data_dir.exists():
         shutil.rmtree(settings.data_dir)
     settings.data_dir.mkdir(parents=True)
     upgrade(settings.resolved_database_url)
     db = make_engine(settings.resolved_database_url)
     started = time.perf_counter()
-    library = generate(db, assets)
+    library = generate(db, assets, content_share=content_share)
     db.dispose()
     print(f"Generated {assets:,} assets in {time.perf_counter() - started:.1f} s.")
     saved.write_text(library.to_json())
@@ -142,14 +188,18 @@ def measure_query(
     """One row: the service, its HTTP floor and Meilisearch's own time, one after another."""
     http = run_http(service, query, requests=args.requests, clients=args.clients)
     floor = run_floor(service, requests=args.requests, clients=args.clients)
+    first = first_page(service, query)
     entry: dict[str, Any] = {
         "name": query.name,
         "tagged": query.tagged,
         "text": query.text,
         "facets": query.facets,
+        "content": query.content,
+        "highlight": query.highlight,
         "http": http.as_dict(),
         "floor": floor.as_dict(),
-        "total": http_total(service, query),
+        "total": first.total,
+        "highlighted": first.highlighted if query.highlight else None,
         "meilisearch": None,
         "ratio": None,
     }
@@ -170,7 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(engines) - ENGINES
     if unknown or not engines:
         raise SystemExit(f"--engines: choose among {', '.join(sorted(ENGINES))}")
-    library = prepare_library(settings, args.assets, args.fresh)
+    if not 0 <= args.content_share <= TEXT_TYPE_SHARE:
+        raise SystemExit(f"--content-share: between 0 and {TEXT_TYPE_SHARE:g}, the documents")
+    library = prepare_library(
+        settings, args.assets, content_share=args.content_share, fresh=args.fresh
+    )
     db = make_engine(settings.resolved_database_url)
     with Session(db) as session:
         counted = session.execute(select(func.count()).select_from(MediaAsset)).scalar_one()
@@ -186,8 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         "sql_runs": args.sql_runs,
         "page": PAGE,
         "engines": engines,
+        "content": {
+            **content_shape(db),
+            "share_asked": args.content_share,
+            "words": asdict(library.content),
+            "words_per_document": WORDS_PER_DOCUMENT,
+        },
         "meilisearch": None,
         "meilisearch_load": None,
+        "index_size": {},
         "reindex": [],
         "runs": [],
     }
@@ -198,6 +259,15 @@ def main(argv: list[str] | None = None) -> int:
         # Ingest: a full reindex on the embedded engine, the one the service uses by default.
         results["reindex"].append(measure_reindex(db, settings, counted).as_dict())
         print(f"reindex: {results['reindex'][-1]}", flush=True)
+        if args.without_content:
+            sizes = embedded_sizes(db, settings.index_dir, work_dir / "index-without-content")
+            results["index_size"]["embedded"] = sizes
+            print(f"index size: {sizes}", flush=True)
+        if args.extraction_seconds > 0:
+            results["extraction"] = measure_extraction(
+                settings, seconds_per_file=args.extraction_seconds
+            )
+            print(f"extraction: {results['extraction']}", flush=True)
 
         # Meilisearch: its own load rate and an index for its own HTTP times, and a full
         # reindex of the service into an index of the service's.
@@ -217,11 +287,17 @@ def main(argv: list[str] | None = None) -> int:
             documents = build_documents(db)
             uid = f"bench_direct_{uuid.uuid4().hex[:8]}"
             cleanup.callback(meili.discard_index, uid)
+            used_before = meili.used_bytes()
             results["meilisearch_load"] = load(meili, uid, documents).as_dict()
             print(f"Meilisearch's own load: {results['meilisearch_load']}", flush=True)
+            sizes = meilisearch_loaded(meili, uid, meili.used_bytes() - used_before)
             direct = DirectIndex(meili, uid, documents.retrieve)
             results["meilisearch"]["retrieve"] = documents.retrieve
             del documents
+            if args.without_content:
+                sizes["without_content"] = meilisearch_without_content(meili, db)
+            results["index_size"]["meilisearch"] = sizes
+            print(f"Meilisearch index size: {sizes}", flush=True)
         meili_settings: Settings | None = None
         if meili is not None and "meilisearch" in engines:
             meili_settings = meilisearch_settings(settings, meili.url, meili.api_key)
@@ -303,6 +379,12 @@ def measure_writes(
     if args.upload_mb > 0:
         upload = measure_upload(service, int(args.upload_mb * 1_000_000)).as_dict()
         results["upload"] = {**upload, "engine": engine}
+    if args.content_upload_mb > 0 and args.content_uploads > 0:
+        uploaded = measure_content_upload(
+            service, int(args.content_upload_mb * 1_000_000), count=args.content_uploads
+        )
+        results["content_upload"] = {**uploaded.as_dict(), "engine": engine}
+        print(f"content upload: {results['content_upload']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Getting data in: full reindex throughput, commit-to-searchable latency, a big upload."""
+"""Getting data in: full reindex throughput, commit-to-searchable latency, a big upload,
+and uploads whose text is extracted after the answer."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import string
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from bench.files import PDF_MARK, upload_pdf, upload_png
 from bench.server import Client, Service, memory_kib, process_family, reset_peak
-from bench.stats import Latency
+from bench.stats import Latency, percentile
 from indexer.maintenance import find_drift, reindex
 from indexer.query import open_engine
 from service.config import Settings
@@ -230,3 +232,209 @@ def measure_upload(service: Service, size_bytes: int) -> UploadResult:
         peak_growth_mib=growth_kib / 1024,
         peak_measured="VmHWM after a clear_refs reset" if exact_peak else "RSS sampled every 5 ms",
     )
+
+
+# -- uploads with extraction ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContentUploadResult:
+    megabytes: float
+    pdf_pages: int
+    png_idle: list[float]  # a PNG upload with nothing being extracted
+    pdf: list[float]  # the PDF upload, its answer
+    png_busy: list[float]  # a PNG upload sent as the PDF's answer came
+    overlapped: int  # PNG uploads that ended before the PDF's text was searchable
+    searchable: list[float]  # from the PDF's answer until a search finds its text
+    characters: int
+    truncated: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        def figures(seconds: list[float]) -> dict[str, float]:
+            return {
+                "p50_ms": round(percentile(seconds, 0.5) * 1000, 1),
+                "max_ms": round(max(seconds) * 1000, 1),
+            }
+
+        return {
+            "megabytes": self.megabytes,
+            "uploads": len(self.pdf),
+            "pdf_pages": self.pdf_pages,
+            "png_idle": figures(self.png_idle),
+            "pdf": figures(self.pdf),
+            "png_during_extraction": figures(self.png_busy),
+            "png_uploads_during_extraction": self.overlapped,
+            "content_searchable_after_answer": figures(self.searchable),
+            "characters_kept": self.characters,
+            "truncated": self.truncated,
+        }
+
+
+def _upload_file(
+    client: Client, file_name: str, content_type: str, data: bytes
+) -> tuple[float, str]:
+    """POST one file; the seconds until the answer, and the new asset's id."""
+    boundary = uuid.uuid4().hex
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+        f"Content-Type: {content_type}\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    started = time.perf_counter()
+    status, answer = client.stream(
+        "POST",
+        "/api/media-assets/upload",
+        content_type=f"multipart/form-data; boundary={boundary}",
+        length=len(head) + len(data) + len(tail),
+        parts=[head, data, tail],
+    )
+    seconds = time.perf_counter() - started
+    if status != 201:
+        raise RuntimeError(f"uploading {file_name}: HTTP {status}: {answer[:300]!r}")
+    asset_id: str = json.loads(answer)["id"]
+    return seconds, asset_id
+
+
+def _found_in_content(client: Client, word: str, asset_id: str) -> bool:
+    status, _, body = client.request(
+        "GET", "/api/media-assets", query={"search": word, "search_in": "content", "limit": 10}
+    )
+    return status == 200 and asset_id.encode() in body
+
+
+class _Found(threading.Event):
+    """Set once a search found the text of `asset_id`, `seconds` after its upload's answer."""
+
+    def __init__(self, asset_id: str) -> None:
+        super().__init__()
+        self.asset_id = asset_id
+        self.seconds = 0.0
+        # The text as kept, read once it was found.
+        self.characters = 0
+        self.truncated = False
+
+
+def _time_until_found(
+    service: Service, word: str, found: _Found, *, since: float, timeout: float
+) -> None:
+    client = service.client()
+    try:
+        while time.perf_counter() - since < timeout:
+            if _found_in_content(client, word, found.asset_id):
+                found.seconds = time.perf_counter() - since
+                found.set()
+                return
+            time.sleep(0.01)
+    finally:
+        client.close()
+
+
+def measure_content_upload(
+    service: Service, size_bytes: int, *, count: int, timeout: float = 300.0
+) -> ContentUploadResult:
+    """`count` rounds of: a PNG of `size_bytes` (nothing being extracted); a PDF of the
+    same size, whose text the content worker extracts after the answer; at once another
+    PNG, while that extraction runs; meanwhile a search for the PDF's own word in the
+    content, every 10 ms, times how long after its answer its text is searchable. Every
+    asset is deleted at the end of its round.
+
+    A small PDF goes first, untimed, and its text is waited for: the worker takes the
+    newest file first, so once that text is found nothing older (the big upload's
+    file, say) is left for it."""
+    template, pages = upload_pdf(size_bytes)
+    png = upload_png(size_bytes)
+    rng = random.Random(17)
+    client = service.client()
+    result: dict[str, list[float]] = {"png_idle": [], "pdf": [], "png_busy": [], "found": []}
+    overlapped = 0
+    characters, truncated = 0, False
+    try:
+        small, _ = upload_pdf(100_000)
+        _pdf_round(service, client, small, rng, "bench-warm-up", timeout=timeout)
+        made: list[str] = []  # the PNGs of the round
+        for number in range(count):
+            seconds, asset_id = _upload_file(client, f"bench-photo-{number}.png", "image/png", png)
+            result["png_idle"].append(seconds)
+            made.append(asset_id)
+
+            def during_extraction(number: int = number) -> float:
+                seconds, asset_id = _upload_file(
+                    client, f"bench-photo-{number}b.png", "image/png", png
+                )
+                made.append(asset_id)
+                return seconds
+
+            answer, found, busy = _pdf_round(
+                service,
+                client,
+                template,
+                rng,
+                f"bench-manual-{number}",
+                timeout=timeout,
+                meanwhile=during_extraction,
+            )
+            result["pdf"].append(answer)
+            result["found"].append(found.seconds)
+            result["png_busy"].append(busy.seconds)
+            overlapped += busy.overlapped
+            characters, truncated = found.characters, found.truncated
+            for made_id in made:
+                client.request("DELETE", f"/api/media-assets/{made_id}")
+            made.clear()
+    finally:
+        client.close()
+    return ContentUploadResult(
+        megabytes=round(len(template) / 1_000_000, 1),
+        pdf_pages=pages,
+        png_idle=result["png_idle"],
+        pdf=result["pdf"],
+        png_busy=result["png_busy"],
+        overlapped=overlapped,
+        searchable=result["found"],
+        characters=characters,
+        truncated=truncated,
+    )
+
+
+@dataclass(frozen=True)
+class _Meanwhile:
+    seconds: float
+    overlapped: bool  # it ended before the PDF's text was searchable
+
+
+def _pdf_round(
+    service: Service,
+    client: Client,
+    template: bytes,
+    rng: random.Random,
+    name: str,
+    *,
+    timeout: float,
+    meanwhile: Callable[[], float] = lambda: 0.0,
+) -> tuple[float, _Found, _Meanwhile]:
+    """Upload `template` with a word of its own in place of PDF_MARK, run `meanwhile`
+    at once, and wait until a search finds the word in its text; the upload's seconds,
+    when its text was found, and how `meanwhile` went. The PDF is deleted."""
+    word = "".join(rng.choice(string.ascii_lowercase) for _ in range(len(PDF_MARK)))
+    pdf = template.replace(PDF_MARK, word.encode())
+    seconds, pdf_id = _upload_file(client, f"{name}.pdf", "application/pdf", pdf)
+    found = _Found(pdf_id)
+    polling = threading.Thread(
+        target=_time_until_found,
+        args=(service, word, found),
+        kwargs={"since": time.perf_counter(), "timeout": timeout},
+    )
+    polling.start()
+    try:
+        busy = meanwhile()
+        overlapped = not found.is_set()
+    finally:
+        polling.join()
+    if not found.is_set():
+        raise RuntimeError(f"the text of {name}.pdf was not searchable within {timeout:g} s")
+    _, _, body = client.request("GET", f"/api/media-assets/{pdf_id}/content")
+    kept = json.loads(body)
+    found.characters, found.truncated = kept["characters"], kept["truncated"]
+    client.request("DELETE", f"/api/media-assets/{pdf_id}")
+    return seconds, found, _Meanwhile(busy, overlapped)

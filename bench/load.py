@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
@@ -103,7 +104,16 @@ def run_meilisearch(
     return latency, mode
 
 
-def http_total(service: Service, query: BenchQuery) -> int:
+@dataclass(frozen=True)
+class FirstPage:
+    """The first variant's answer: its total, and how many of its items carry highlights
+    with a marked word (a highlight query that marked nothing measured nothing)."""
+
+    total: int
+    highlighted: int
+
+
+def first_page(service: Service, query: BenchQuery) -> FirstPage:
     client = service.client()
     try:
         _, _, body = client.request(
@@ -111,8 +121,12 @@ def http_total(service: Service, query: BenchQuery) -> int:
         )
     finally:
         client.close()
-    total: int = json.loads(body)["total"]
-    return total
+    page = json.loads(body)
+    highlighted = sum(
+        any("<mark>" in html for html in item.get("highlights", {}).values())
+        for item in page["items"]
+    )
+    return FirstPage(total=page["total"], highlighted=highlighted)
 
 
 def run_sql(db: Engine, query: BenchQuery, *, runs: int) -> tuple[Latency, int]:

@@ -10,6 +10,7 @@ exact `totalHits`), retrieving the stored list item when the documents carry one
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -34,6 +35,25 @@ FILTER_ATTRIBUTES = {
     "file_type": "file_type",
     "uploaded_by": "uploaded_by_key",
     "tags": "tag_ids",
+}
+# `search_in`, as the service's Meilisearch engine maps it.
+SEARCH_ATTRIBUTES = {
+    "file_name": "words_file_name",
+    "tags": "words_tag_names",
+    "uploaded_by": "words_uploaded_by",
+    "file_type": "words_file_type",
+    "content": "words_content",
+}
+# `highlight=true`: the service marks the file name, tags and content itself, from the
+# database's text; the nearest Meilisearch request has Meilisearch highlight the same
+# fields and crop the content to about the service's 240 characters (40 words).
+HIGHLIGHTED = ["words_file_name", "words_tag_names", "words_content"]
+HIGHLIGHT: dict[str, Any] = {
+    "attributesToHighlight": HIGHLIGHTED,
+    "attributesToCrop": ["words_content"],
+    "cropLength": 40,
+    "highlightPreTag": "<mark>",
+    "highlightPostTag": "</mark>",
 }
 DEFAULT_SORT = ["uploaded_at:desc", "id:desc"]  # no text: newest upload first, ties by id
 LIST_ITEM_ATTRIBUTE = "item"
@@ -79,6 +99,11 @@ class Meilisearch:
             time.sleep(min(0.1, max(TASK_POLL_SECONDS, waited / 100)))
         raise MeilisearchError(f"task {task_uid} did not finish")
 
+    def used_bytes(self) -> int:
+        """The server's `usedDatabaseSize`: every index and its task queue, in bytes."""
+        used: int = self.call("GET", "/stats")["usedDatabaseSize"]
+        return used
+
     def create_index(self, uid: str) -> None:
         """A fresh index with the service's primary key and settings."""
         self.wait(self.call("POST", "/indexes", {"uid": uid, "primaryKey": "id"})["taskUid"])
@@ -108,16 +133,19 @@ class Documents:
     retrieve: list[str]  # attributesToRetrieve for a page of results
 
 
-def build_documents(db: Engine) -> Documents:
+def build_documents(db: Engine, *, with_content: bool = True) -> Documents:
     """The documents the service's indexer writes, in its batches, built beforehand so
-    that Meilisearch's load is timed alone. A page retrieves the stored list item when
-    the documents have one (and Meilisearch shows it), else every displayed attribute."""
+    that Meilisearch's load is timed alone (`with_content=False`: the same documents
+    with their text left out). A page retrieves the stored list item when the documents
+    have one (and Meilisearch shows it), else every displayed attribute."""
     started = time.perf_counter()
     batches: list[bytes] = []
     count = 0
     has_item = False
     with Session(db) as session:
         for documents in DocumentLoader(session).batches(BATCH_SIZE):
+            if not with_content:
+                documents = [dataclasses.replace(document, content="") for document in documents]
             bodies = [to_meilisearch(document) for document in documents]
             has_item = has_item or any(LIST_ITEM_ATTRIBUTE in body for body in bodies)
             batches.append(json.dumps(bodies, separators=(",", ":")).encode())
@@ -186,13 +214,17 @@ def load(meili: Meilisearch, uid: str, documents: Documents) -> LoadResult:
 
 
 def check_settings() -> None:
-    """The requests below filter, sort and facet on attributes SETTINGS must declare;
+    """The requests below filter, sort, facet and search on attributes SETTINGS must declare;
     a renamed attribute fails the run here rather than measuring an error."""
     filterable = set(SETTINGS["filterableAttributes"])
     sortable = set(SETTINGS["sortableAttributes"])
     needed = {*FACET_ATTRIBUTES.values(), *FILTER_ATTRIBUTES.values()}
     if not needed <= filterable:
         raise MeilisearchError(f"SETTINGS does not make {sorted(needed - filterable)} filterable")
+    searchable = set(SETTINGS["searchableAttributes"])
+    searched = {*SEARCH_ATTRIBUTES.values(), *HIGHLIGHTED}
+    if not searched <= searchable:
+        raise MeilisearchError(f"SETTINGS does not make {sorted(searched - searchable)} searchable")
     sorted_on = {clause.split(":")[0] for clause in DEFAULT_SORT}
     if not sorted_on <= sortable:
         raise MeilisearchError(f"SETTINGS does not make {sorted(sorted_on - sortable)} sortable")
@@ -220,6 +252,11 @@ def search_body(params: Params, retrieve: list[str]) -> tuple[dict[str, Any], st
     }
     if not body["q"]:
         body["sort"] = DEFAULT_SORT
+    elif "search_in" in params:
+        fields = params["search_in"].split(",")
+        body["attributesToSearchOn"] = sorted(SEARCH_ATTRIBUTES[name] for name in fields)
+    if params.get("highlight") == "true":
+        body.update(HIGHLIGHT)
     if "facets" in params:
         body["facets"] = [FACET_ATTRIBUTES[name] for name in params["facets"].split(",")]
     skip = int(params.get("skip", 0))

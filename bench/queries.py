@@ -1,8 +1,9 @@
 """The benchmark's queries, each answered two ways: by the service over HTTP, and the SQL way.
 
-The SQL way is the origin system's: `ILIKE '%word%'` for text, one join per tag filter,
-`COUNT(*)` for the total and GROUP BY for facet counts, on the same database. It lives
-here, in the benchmark, as the baseline; the service never answers like this.
+The SQL way is the origin system's: `ILIKE '%word%'` for text (over the extracted text
+too, as that system would have had to), one join per tag filter, `COUNT(*)` for the
+total and GROUP BY for facet counts, on the same database. It lives here, in the
+benchmark, as the baseline; the service never answers like this.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from sqlalchemy import Connection, exists, func, or_, select
 from sqlalchemy.sql import Select
 from sqlmodel import col
 
-from bench.library import COLOURS, FILE_TYPES, LEATHERS, PRODUCTS, SUBJECTS, Library
-from store.models import MediaAsset, MediaAssetTag, Tag
+from bench.content_text import common_words, middle_words
+from bench.library import FILE_TYPES, Library
+from bench.vocabulary import COLOURS, LEATHERS, PRODUCTS, SUBJECTS
+from store.models import AssetContent, MediaAsset, MediaAssetTag, Tag
 
 PAGE = 100
 DEEP_SKIP = 49 * PAGE  # the first item of page 50
@@ -36,6 +39,9 @@ class BenchQuery:
     tagged: bool = False
     text: bool = False
     facets: bool = False
+    # Its words are found inside files (the words of names may be too); with highlights.
+    content: bool = False
+    highlight: bool = False
 
 
 def _typo(rng: random.Random, word: str) -> str:
@@ -94,7 +100,59 @@ def build_queries(library: Library, *, seed: int = 7) -> list[BenchQuery]:
         )
         for query in plain
     ]
-    return plain + faceted
+    return plain + faceted + content_queries(library, rng)
+
+
+def content_queries(library: Library, rng: random.Random) -> list[BenchQuery]:
+    """Searches for words inside the files: words found nowhere else, common and rare, two
+    of them, a prefix and a typo; a word of the names searched in the content alone; and
+    each again with `highlight=true`."""
+    common = common_words()
+    trade = middle_words()
+    # The library's own rarest words; a library without text has none, so trade words.
+    rare = library.rare_words or trade
+    long_trade = [word for word in trade if len(word) >= 7]
+
+    def variants(make: Callable[[], Params]) -> list[Params]:
+        return [make() for _ in range(VARIANTS)]
+
+    def one_of(words: list[str]) -> Callable[[], Params]:
+        return lambda: {"search": rng.choice(words)}
+
+    def two_words() -> Params:
+        return {"search": " ".join(rng.sample(trade, 2))}
+
+    def prefix() -> Params:
+        return {"search": rng.choice(long_trade)[:5]}
+
+    def typo() -> Params:
+        return {"search": _typo(rng, rng.choice(_long_words(trade)))}
+
+    def in_content() -> Params:
+        return {"search": rng.choice(PRODUCTS + LEATHERS), "search_in": "content"}
+
+    def searching(name: str, make: Callable[[], Params]) -> BenchQuery:
+        return BenchQuery(name, variants(make), text=True, content=True)
+
+    plain = [
+        searching("content: common word", one_of(common)),
+        searching("content: rare word", one_of(rare)),
+        searching("content: two words", two_words),
+        searching("content: prefix", prefix),
+        searching("content: typo", typo),
+        searching("name word, search_in=content", in_content),
+    ]
+    highlighted = [
+        BenchQuery(
+            f"{query.name} + highlight",
+            [{**params, "highlight": "true"} for params in query.variants],
+            text=True,
+            content=True,
+            highlight=True,
+        )
+        for query in plain
+    ]
+    return plain + highlighted
 
 
 def http_params(params: Params) -> list[tuple[str, str]]:
@@ -110,8 +168,8 @@ def http_params(params: Params) -> list[tuple[str, str]]:
 
 
 def _matching(query: Select[Any], params: Params) -> Select[Any]:
-    """`query` over media_asset, with one link join per tag and ILIKE per word, as the
-    origin did."""
+    """`query` over media_asset, with one link join per tag and ILIKE per word in the
+    fields `search_in` names (all by default), as the origin did."""
     asset = col(MediaAsset.id)
     for number, tag_id in enumerate(params.get("tag_ids", [])):
         link = MediaAssetTag.__table__.alias(f"tag_filter_{number}")  # type: ignore[attr-defined]
@@ -126,14 +184,20 @@ def _matching(query: Select[Any], params: Params) -> Select[Any]:
             .join(Tag, col(Tag.id) == col(MediaAssetTag.tag_id))
             .where(col(MediaAssetTag.media_asset_id) == asset, col(Tag.name).ilike(pattern))
         )
-        query = query.where(
-            or_(
-                col(MediaAsset.file_name).ilike(pattern),
-                col(MediaAsset.uploaded_by).ilike(pattern),
-                col(MediaAsset.file_type).ilike(pattern),
-                tag_named,
+        in_text = exists(
+            select(1).where(
+                col(AssetContent.asset_id) == asset, col(AssetContent.text).ilike(pattern)
             )
         )
+        fields = {
+            "file_name": col(MediaAsset.file_name).ilike(pattern),
+            "uploaded_by": col(MediaAsset.uploaded_by).ilike(pattern),
+            "file_type": col(MediaAsset.file_type).ilike(pattern),
+            "tags": tag_named,
+            "content": in_text,
+        }
+        searched = str(params.get("search_in", ",".join(fields))).split(",")
+        query = query.where(or_(*(fields[name] for name in searched)))
     if "file_type" in params:
         query = query.where(col(MediaAsset.file_type) == params["file_type"])
     if "uploaded_by" in params:

@@ -1,6 +1,9 @@
-"""A small run of scripts/bench: it runs in the shape it reports, every query has its
-HTTP floor and, with a Meilisearch, Meilisearch's own time on the same documents; where
-the index and the SQL way must agree (listings and tag filters), their totals are the same."""
+"""A small run of scripts/bench: it runs in the shape it reports (processes, clients,
+library size, and the share of the library with text and its words, counted again here
+in its database), every query has its HTTP floor and, with a Meilisearch, Meilisearch's
+own time on the same documents; where the index and the SQL way must agree (listings and
+tag filters), their totals are the same; extraction, index sizes and uploads whose text
+is extracted after the answer are measured."""
 
 from __future__ import annotations
 
@@ -12,20 +15,34 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
+from bench.content_text import WORDS_PER_DOCUMENT
 from bench.meilisearch_server import HOW_TO_ENABLE, meilisearch_binary
+from indexer.text import words
+from service.config import Settings
+from store.db import make_engine
+from store.models import AssetContent
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = 400
 REQUESTS = 8
 WORKERS = 2
+CONTENT_SHARE = 0.1
+CONTENT_UPLOADS = 2
 HAVE_MEILISEARCH = bool(os.environ.get("MEDIA_TEST_MEILISEARCH_URL")) or bool(meilisearch_binary())
 
 
 @pytest.fixture(scope="module")
-def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+def bench_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bench")
+
+
+@pytest.fixture(scope="module")
+def bench_run(bench_dir: Path) -> tuple[dict[str, Any], str]:
     """One small run for the whole module: its summary and its markdown."""
-    tmp_path = tmp_path_factory.mktemp("bench")
+    tmp_path = bench_dir
     finished = subprocess.run(  # noqa: S603  (our own argument list)
         [
             sys.executable,
@@ -45,6 +62,14 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any],
             "1",
             "--upload-mb",
             "2",
+            "--content-share",
+            str(CONTENT_SHARE),
+            "--content-upload-mb",
+            "2",
+            "--content-uploads",
+            str(CONTENT_UPLOADS),
+            "--extraction-seconds",
+            "0.01",
             "--workers",
             str(WORKERS),
             "--engines",
@@ -86,8 +111,11 @@ def test_every_query_has_its_http_floor_and_agrees_with_the_sql_way(
     summary, markdown = bench_run
     assert summary["assets"] == ASSETS
     for run in summary["runs"]:
-        assert len(run["queries"]) == 16
+        assert len(run["queries"]) == 28
         for query in run["queries"]:
+            if query["highlight"]:
+                # A highlight row measured pages whose items carry marked words.
+                assert query["highlighted"] > 0, query["name"]
             assert query["http"]["count"] == REQUESTS
             assert query["floor"]["count"] == REQUESTS
             assert query["floor"]["p50_ms"] > 0
@@ -140,3 +168,65 @@ def test_meilisearch_own_time_and_load_rate_on_the_same_documents(
     assert f"Meilisearch {version}." in markdown
     assert "### The service on the meilisearch engine" in markdown
     assert "| Meilisearch's own load |" in markdown
+
+
+def test_the_library_holds_the_text_the_summary_reports(
+    bench_run: tuple[dict[str, Any], str], bench_dir: Path
+) -> None:
+    summary, markdown = bench_run
+    content = summary["content"]
+    # Counted again here, word by word, in the database the run used.
+    db = make_engine(Settings(data_dir=bench_dir / "bench" / "data").resolved_database_url)
+    try:
+        with db.connect() as connection:
+            rows = connection.execute(
+                select(col(AssetContent.status), col(AssetContent.text))
+            ).all()
+    finally:
+        db.dispose()
+    texts = [text or "" for status, text in rows if status == "extracted"]
+    counts = [len(words(text)) for text in texts]
+    assert len(rows) == ASSETS
+    assert {status for status, _ in rows} <= {"extracted", "empty", "unsupported"}
+    assert content["with_text"] == len(texts) > 0
+    assert content["share_with_text"] == pytest.approx(len(texts) / ASSETS, abs=1e-4)
+    assert content["share_with_text"] == pytest.approx(CONTENT_SHARE, abs=0.05)
+    assert content["words"]["words_total"] == sum(counts)
+    assert content["words"]["words_min"] == min(counts)
+    assert content["words"]["words_max"] == max(counts)
+    fewest = min(low for low, _ in WORDS_PER_DOCUMENT.values())
+    most = max(high for _, high in WORDS_PER_DOCUMENT.values())
+    assert fewest <= min(counts) and max(counts) <= most * 1.1
+    share = f"**{content['share_with_text']:.1%} with extracted text**"
+    assert markdown.count(share) >= 1 + len(summary["runs"])  # each shape line, the text
+    assert f"**{min(counts):,} to {max(counts):,} words**" in markdown
+
+
+def test_extraction_index_size_and_uploads_with_extraction_are_measured(
+    bench_run: tuple[dict[str, Any], str],
+) -> None:
+    summary, markdown = bench_run
+    files = summary["extraction"]["files"]
+    assert sorted({measured["type"] for measured in files}) == [
+        ".csv",
+        ".docx",
+        ".pdf",
+        ".svg",
+        ".xlsx",
+    ]
+    for measured in files:
+        assert measured["characters"] > 0 and measured["files_per_second"] > 0, measured
+    embedded = summary["index_size"]["embedded"]
+    assert embedded["bytes_with_content"] > embedded["bytes_without_content"] > 0
+    if HAVE_MEILISEARCH:
+        meili = summary["index_size"]["meilisearch"]
+        assert meili["document_bytes"] > meili["without_content"]["document_bytes"] > 0
+    upload = summary["content_upload"]
+    assert upload["uploads"] == CONTENT_UPLOADS
+    assert upload["characters_kept"] > 0
+    for series in ("png_idle", "pdf", "png_during_extraction", "content_searchable_after_answer"):
+        assert upload[series]["p50_ms"] > 0, series
+    judged = {target["target"] for target in summary["targets"]}
+    assert "upload latency of a 2 MB PDF unchanged by extraction (embedded)" in judged
+    for heading in ("#### Extraction throughput", "#### Index size", "#### Uploads while"):
+        assert heading in markdown

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from service.app import create_app
 from store.models import AssetContent
 from tests import content_samples, samples
+from tests.conftest import SettingsFactory, bearer, make_token
 from tests.search_fixtures import listing, upload
 
 SAMPLES: list[tuple[str, Callable[[], bytes], str]] = [
@@ -92,6 +95,10 @@ def test_search_in_narrows_the_fields_searched(api: TestClient) -> None:
     assert found(api, word, search_in="content") == ["mark.svg"]
     assert sorted(found(api, word, search_in="tags,content")) == ["mark.svg"]
     assert len(found(api, word)) == 2
+    # Facet counts follow search_in too (the embedded engine caches them per query).
+    for narrowed, file_type in (("file_name", ".png"), ("content", ".svg")):
+        facets = listing(api, search=word, search_in=narrowed, facets="file_type")["facets"]
+        assert facets["file_type"] == [{"value": file_type, "count": 1}]
     refused = api.get("/api/media-assets", params={"search": word, "search_in": "body"})
     assert refused.status_code == 422
 
@@ -130,6 +137,7 @@ def test_images_records_without_files_and_unknown_ids(api: TestClient) -> None:
         ("locked.pdf", content_samples.encrypted_pdf),
         ("cut.pdf", content_samples.truncated_pdf),
         ("bomb.xlsx", content_samples.zip_bomb_xlsx),
+        ("laughs.svg", content_samples.billion_laughs_svg),
     ],
 )
 def test_a_file_that_cannot_be_read_fails_with_a_sentence_and_stays_findable_by_name(
@@ -148,3 +156,17 @@ def test_a_file_that_cannot_be_read_fails_with_a_sentence_and_stays_findable_by_
     # The worker goes on with the next file.
     after = upload(api, "tools.docx", content_samples.docx_document())
     assert settled(api, after["id"])["content"]["status"] == "extracted"
+
+
+def test_a_file_over_the_time_limit_fails_and_the_worker_goes_on(
+    settings_factory: SettingsFactory, tmp_path: Path
+) -> None:
+    hurried = settings_factory(tmp_path / "data", content_timeout_s=0.3)
+    with TestClient(create_app(hurried), headers=bearer(make_token())) as api:
+        slow = upload(api, "catalogue.pdf", content_samples.long_pdf())
+        content = settled(api, slow["id"])["content"]
+        assert content["status"] == "failed"
+        assert content["error"] == "Extraction took longer than 0.3 s, the limit."
+        assert found(api, "catalogue") == ["catalogue.pdf"]
+        after = upload(api, "tools.docx", content_samples.docx_document())
+        assert settled(api, after["id"])["content"]["status"] == "extracted"

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from indexer.query import SearchField, SearchQuery
 from indexer.text import typo_budget, words
@@ -25,9 +26,10 @@ EXCERPT_CHARS = 240
 ELLIPSIS = "…"
 # Letters, digits and combining marks: the contract's word characters.
 _WORD = re.compile(r"[^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*")
-# A long text is scanned this far for a typo or prefix match once no exact match is
-# found: the cost of a highlight stays bounded whatever the file.
-_FUZZY_SCAN_CHARS = 200_000
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+# A text with no exact or plain-prefix match is scanned this far for a typo: the cost of
+# a highlight stays bounded whatever the file.
+_FUZZY_SCAN_CHARS = 20_000
 
 
 def _distance(a: str, b: str, limit: int) -> int:
@@ -50,16 +52,49 @@ def _distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+def _prefix_distance(query_word: str, text: str, limit: int) -> int:
+    """The least distance between `query_word` and any prefix of `text` (one table: its
+    last row holds the distance to every prefix), or `limit + 1` once above it."""
+    previous_previous: list[int] = []
+    previous = list(range(len(text) + 1))
+    for i in range(1, len(query_word) + 1):
+        current = [i] + [0] * len(text)
+        for j in range(1, len(text) + 1):
+            cost = 0 if query_word[i - 1] == text[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if (
+                i > 1
+                and j > 1
+                and query_word[i - 1] == text[j - 2]
+                and query_word[i - 2] == text[j - 1]
+            ):
+                current[j] = min(current[j], previous_previous[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous_previous, previous = previous, current
+    return min(previous[1:], default=limit + 1)
+
+
 @dataclass
 class WordMatcher:
     """Whether a text word matches any word of a query (results kept per word)."""
 
     query_words: list[str]
     _known: dict[str, bool] = field(default_factory=dict)
+    _accepted: set[str] = field(default_factory=set)
+    _rejected: set[str] = field(default_factory=set)
 
     @classmethod
     def for_query(cls, text: str) -> WordMatcher:
         return cls(words(text))
+
+    @cached_property
+    def plain(self) -> re.Pattern[str]:
+        """The words that match exactly (the last one also as a plain prefix): found at C
+        speed, they place a long text's excerpt without a typo check of every word."""
+        *others, last = self.query_words or [""]
+        choices = [*(re.escape(word) for word in others), re.escape(last) + r"[^\W_]*"]
+        return re.compile(r"(?<![^\W_])(?:" + "|".join(choices) + r")(?![^\W_])", re.IGNORECASE)
 
     def __bool__(self) -> bool:
         return bool(self.query_words)
@@ -71,26 +106,36 @@ class WordMatcher:
             known = self._known[folded] = self._decide(folded)
         return known
 
+    def matching(self, folded_words: set[str]) -> set[str]:
+        """Those of these words (NFC, lowercased) that match: set operations for the words
+        judged before, the rule only for new ones."""
+        for word in folded_words - self._accepted - self._rejected:
+            (self._accepted if self._decide(word) else self._rejected).add(word)
+        return folded_words & self._accepted
+
     def _decide(self, word: str) -> bool:
         last = len(self.query_words) - 1
         for position, query_word in enumerate(self.query_words):
-            budget = typo_budget(query_word)
-            if word == query_word or _distance(word, query_word, budget) <= budget:
+            prefix = position == last
+            if word == query_word or (prefix and word.startswith(query_word)):
                 return True
-            if position == last and self._prefix_matches(word, query_word, budget):
+            budget = typo_budget(query_word)
+            if not budget:
+                continue
+            if prefix:
+                # Some prefix of the word within the budget: the word cut to the longest
+                # such prefix has the query word within the budget of one of its prefixes.
+                head = word[: len(query_word) + budget]
+                if len(head) >= len(query_word) - budget and (
+                    _prefix_distance(query_word, head, budget) <= budget
+                ):
+                    return True
+            elif (
+                abs(len(word) - len(query_word)) <= budget
+                and _distance(word, query_word, budget) <= budget
+            ):
                 return True
         return False
-
-    @staticmethod
-    def _prefix_matches(word: str, query_word: str, budget: int) -> bool:
-        if word.startswith(query_word):
-            return True
-        shortest = max(1, len(query_word) - budget)
-        longest = min(len(word), len(query_word) + budget)
-        return any(
-            _distance(word[:end], query_word, budget) <= budget
-            for end in range(shortest, longest + 1)
-        )
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -126,9 +171,9 @@ def excerpt(matcher: WordMatcher, text: str, *, size: int = EXCERPT_CHARS) -> st
         return None
     best_start = _best_window_start(text, spans, size)
     window_start, window_end = _window(text, spans, best_start, size)
-    inside = [(s, e) for s, e in spans if s >= window_start and e <= window_end]
-    shifted = [(s - window_start, e - window_start) for s, e in inside]
-    body = _marked(text[window_start:window_end], shifted)
+    # Inside the window every word is checked by the whole rule, typos included.
+    shown = text[window_start:window_end]
+    body = _marked(shown, list(_matched_spans(matcher, shown)))
     prefix = ELLIPSIS if window_start > 0 else ""
     suffix = ELLIPSIS if window_end < len(text) else ""
     return prefix + body.strip() + suffix
@@ -155,16 +200,60 @@ def _best_window_start(text: str, spans: list[tuple[int, int]], size: int) -> in
     return best_start
 
 
+def _is_word_character(text: str, at: int) -> bool:
+    return 0 <= at < len(text) and (text[at].isalnum() or unicodedata.combining(text[at]) > 0)
+
+
+def _occurrences(
+    text: str, words: list[str], *, last_as_prefix: bool
+) -> list[tuple[int, int]] | None:
+    """Where these lowercase words stand as whole words in `text` (the last one also as
+    the start of a longer word): by `str.find` on the lowercased text, at C speed. None
+    when that cannot be told so (text that is not ASCII: lowercasing may move characters,
+    and words may be in another normal form)."""
+    if not text.isascii():
+        return None
+    lowered = text.lower()
+    spans: set[tuple[int, int]] = set()
+    for position, word in enumerate(words):
+        grows = last_as_prefix and position == len(words) - 1
+        at = lowered.find(word)
+        while at != -1:
+            end = at + len(word)
+            if not _is_word_character(text, at - 1):
+                while grows and _is_word_character(text, end):
+                    end += 1
+                if not _is_word_character(text, end):
+                    spans.add((at, end))
+            at = lowered.find(word, at + 1)
+    return sorted(spans)
+
+
 def _spans_in(matcher: WordMatcher, text: str) -> list[tuple[int, int]]:
-    """The matched words of a content: all of them when it is short, else those in the
-    stretch around the first match (a long file is not scanned to its end)."""
-    limit = _FUZZY_SCAN_CHARS
-    if len(text) <= limit:
-        return list(_matched_spans(matcher, text))
-    first = next(_matched_spans(matcher, text), None)
-    if first is None:
+    """Where the excerpt may go: the words that match exactly or as a plain prefix, all
+    over the text; failing those (the engine found the text by a typo), the words within
+    the typo budget in its first stretch."""
+    plain = _occurrences(text, matcher.query_words, last_as_prefix=True)
+    if plain is None:
+        plain = [found.span() for found in matcher.plain.finditer(text)]
+    if plain:
+        return plain
+    stretch = text[:_FUZZY_SCAN_CHARS]
+    # Each distinct word is judged once (cut and lowercased at C speed), then the words
+    # that matched are found again.
+    if stretch.isascii():
+        found = _ASCII_WORD.findall(stretch.lower())  # the same words, faster
+    else:
+        found = _WORD.findall(unicodedata.normalize("NFC", stretch).lower())
+    hits = sorted(matcher.matching(set(found)))
+    if not hits:
         return []
-    return list(_matched_spans(matcher, text, first[0], min(len(text), first[0] + limit)))
+    again = _occurrences(stretch, hits, last_as_prefix=False)
+    if again is not None:
+        return again
+    alternatives = "|".join(re.escape(word) for word in sorted(hits, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
+    return [found.span() for found in pattern.finditer(stretch)]
 
 
 def _window(text: str, spans: list[tuple[int, int]], anchor: int, size: int) -> tuple[int, int]:
