@@ -2,9 +2,9 @@
 one file at a time.
 
 The child runs the extractors and renderers under a memory limit it sets on itself; the
-parent holds the wall-clock limit. A child that overruns the time is killed with its process group,
-a child that dies is reaped and explained, and either way the next file gets a fresh
-child: a hostile file costs one failed extraction, never the caller's process.
+parent holds the wall-clock limit. A child that overruns the time is killed with its
+process group, a child that dies is reaped and explained, and either way the next file
+gets a fresh child: a hostile file costs one failed result, never the caller's process.
 """
 
 from __future__ import annotations

@@ -16,6 +16,19 @@ _EXIF_TIME = re.compile(r"\s*(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})"
 _EXIF_OFFSET = re.compile(r"\s*([+-])(\d{2}):(\d{2})\s*$")
 
 
+def exif_of(image: Image.Image) -> Image.Exif:
+    """The image's EXIF, or none when it is malformed: a photo with a damaged EXIF block
+    still has pixels worth a preview."""
+    try:
+        exif = image.getexif()
+        exif.get_ifd(IFD.Exif)  # read now, so a damaged sub-directory shows here
+    except MemoryError:
+        raise
+    except Exception:  # whatever Pillow's TIFF reader makes of a damaged block
+        return Image.Exif()
+    return exif
+
+
 def orientation(exif: Image.Exif) -> int:
     value = exif.get(Base.Orientation, 1)
     return value if isinstance(value, int) else 1

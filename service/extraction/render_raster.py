@@ -12,7 +12,13 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from service.extraction.image_facts import perceptual_hash, shown_size, taken_at
+from service.extraction.image_facts import (
+    exif_of,
+    orientation,
+    perceptual_hash,
+    shown_size,
+    taken_at,
+)
 from service.extraction.picture import LARGE, Picture, preview_mode
 from service.extraction.result import Unreadable
 
@@ -41,15 +47,22 @@ def render(path: Path, *, file_type: str) -> Picture:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(path, formats=DECODERS[file_type]) as opened:
-                exif = opened.getexif()
+                if kind != "JPEG":
+                    # Decoded whole anyway, and first, so a damaged file fails here: the
+                    # EXIF read below would otherwise swallow the error and keep half.
+                    opened.load()
+                exif = exif_of(opened)
                 width, height = shown_size(opened.size, exif)
                 taken = taken_at(exif)
                 image: Image.Image = opened
                 if image.mode in _NEAREST_ONLY_MODES:
                     image = preview_mode(image)
-                # JPEG decodes at a reduced scale here: a 24-megapixel photo never whole.
+                # A JPEG decodes at a reduced scale here: a 24-megapixel photo is never whole.
                 image.thumbnail(LARGE, Image.Resampling.LANCZOS)
-                image = preview_mode(ImageOps.exif_transpose(image))
+                image.load()  # one that already fits is not loaded yet, and the file closes
+                if orientation(exif) != 1:
+                    image = ImageOps.exif_transpose(image)
+                image = preview_mode(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise Unreadable(_bomb_sentence(exc)) from exc
         except UnidentifiedImageError as exc:

@@ -60,6 +60,10 @@ def _draw(text: str) -> bytes:
 def render(path: Path) -> Picture:
     with refusing_bad_xml():
         tree = parse(str(path))
+    root = tree.getroot()
+    if root is None or _local(str(root.tag)).lower() != "svg":
+        name = "nothing" if root is None else f"<{_local(str(root.tag))}>"
+        raise Unreadable(f"The file is not an SVG drawing: its root element is {name}.")
     drawn = Image.open(io.BytesIO(_draw(without_outside_references(tree))), formats=("PNG",))
     drawn.load()
     image = preview_mode(drawn)

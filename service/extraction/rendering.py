@@ -1,8 +1,8 @@
 """Inside the child process: the renderer for each file type, and failures as sentences.
 
-Loaded on a child's first render, not at its start: Pillow, resvg, numpy and scipy (for
-the perceptual hash) take about 90 MB of address space that a child which only extracts
-text does without.
+Loaded on a child's first render, not at its start: Pillow, resvg and scipy (imagehash's
+DCT) take about 100 MB of address space, counted by the memory limit, that a child which
+only extracts text does without.
 """
 
 from __future__ import annotations
