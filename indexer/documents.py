@@ -91,13 +91,9 @@ ITEM_FIELDS = (
     "updated_at",
 )
 _ITEM_COLUMNS = tuple(col(getattr(MediaAsset, name)) for name in ITEM_FIELDS)
-# The item's `content` summary (placed after ITEM_FIELDS, before the tags), then the text.
-_CONTENT_COLUMNS = (
-    col(AssetContent.status),
-    col(AssetContent.characters),
-    col(AssetContent.error),
-    col(AssetContent.text),
-)
+# An asset without a row: no file, so no text and no preview.
+_NO_CONTENT = (None, 0, None, None)
+_NO_PREVIEW = (None, None, None, None, None)
 # The item's `preview` and `image` (after `content`).
 _PREVIEW_COLUMNS = (
     col(AssetPreview.status),
@@ -105,6 +101,13 @@ _PREVIEW_COLUMNS = (
     col(AssetPreview.height),
     col(AssetPreview.orientation),
     col(AssetPreview.taken_at),
+)
+# The item's `content` summary (placed after ITEM_FIELDS, before the tags), then the text.
+_CONTENT_COLUMNS = (
+    col(AssetContent.status),
+    col(AssetContent.characters),
+    col(AssetContent.error),
+    col(AssetContent.text),
 )
 _TIME_FIELDS = frozenset({"uploaded_at", "created_at", "updated_at"})
 
@@ -179,21 +182,31 @@ class DocumentLoader:
     def _asset_rows(self, condition: ColumnElement[bool], limit: int | None) -> list[Sequence[Any]]:
         asset_id = col(MediaAsset.id)
         tag_keys = func.aggregate_strings(cast(col(MediaAssetTag.tag_id), String), ",")
-        content_id, preview_id = col(AssetContent.asset_id), col(AssetPreview.asset_id)
         query = (
-            select(*self._rows.columns, *_CONTENT_COLUMNS, *_PREVIEW_COLUMNS, tag_keys)
-            .outerjoin(AssetContent, content_id == asset_id)
-            .outerjoin(AssetPreview, preview_id == asset_id)
+            select(*self._rows.columns, tag_keys)
             .outerjoin(MediaAssetTag, col(MediaAssetTag.media_asset_id) == asset_id)
             .where(condition)
-            # Their primary keys grouped too: PostgreSQL then allows their columns.
-            .group_by(asset_id, content_id, preview_id)
+            .group_by(asset_id)
             .order_by(asset_id)
             .limit(limit)
         )
         # Core rows on the session's connection: the ORM's result machinery would cost
         # more than the query.
         return list(self.session.connection().execute(query).all())
+
+    def _derived(
+        self, asset_ids: list[str], asset_id: Any, columns: Sequence[Any]
+    ) -> dict[str, Sequence[Any]]:
+        """Columns of a derived table (`asset_id` its key) for each of these assets that
+        has a row, by id. A query of its own: grouped with the tags, the texts made SQLite
+        sort every byte of them (a rebuild with text went from 22,000 to 3,000 assets a
+        second)."""
+        if not asset_ids:
+            return {}
+        rows = self.session.connection().execute(
+            select(asset_id, *columns).where(asset_id.in_([uuid.UUID(key) for key in asset_ids]))
+        )
+        return {str(row[0]): row[1:] for row in rows}
 
     def _learn_tags(self, keys: set[str]) -> None:
         unknown = [key for key in keys if key not in self._tags]
@@ -216,6 +229,9 @@ class DocumentLoader:
         self._learn_tags({key for keys in split for key in keys})
         tags = self._tags
         text_id, moment = self._rows.asset_id, self._rows.moment
+        ids = [text_id(row[0]) for row in rows]
+        contents = self._derived(ids, col(AssetContent.asset_id), _CONTENT_COLUMNS)
+        previews = self._derived(ids, col(AssetPreview.asset_id), _PREVIEW_COLUMNS)
         documents = []
         for row, keys in zip(rows, split, strict=True):
             (
@@ -230,15 +246,6 @@ class DocumentLoader:
                 uploaded_by,
                 created_at,
                 updated_at,
-                content_status,
-                content_characters,
-                content_error,
-                content_text,
-                preview_status,
-                width,
-                height,
-                orientation,
-                taken_at,
                 _,
             ) = row
             # A tag deleted between the two queries is simply not on the asset any more.
@@ -247,6 +254,12 @@ class DocumentLoader:
                 entries.sort(key=_tag_order)
             tag_ids = [tag.id for tag in entries]
             asset_id = text_id(asset_id)
+            content_status, content_characters, content_error, content_text = contents.get(
+                asset_id, _NO_CONTENT
+            )
+            preview_status, width, height, orientation, taken_at = previews.get(
+                asset_id, _NO_PREVIEW
+            )
             uploaded_at, created_at, updated_at = (
                 moment(uploaded_at),
                 moment(created_at),

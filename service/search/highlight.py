@@ -15,9 +15,12 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from indexer.query import SearchField, SearchQuery
 from indexer.text import typo_budget, words
@@ -32,55 +35,21 @@ _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _FUZZY_SCAN_CHARS = 20_000
 
 
-def _distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance with adjacent transpositions counting one (as Tantivy's
-    fuzzy queries count), or `limit + 1` once it is certainly above `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous_previous: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], previous_previous[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous_previous, previous = previous, current
-    return previous[-1]
-
-
-def _prefix_distance(query_word: str, text: str, limit: int) -> int:
-    """The least distance between `query_word` and any prefix of `text` (one table: its
-    last row holds the distance to every prefix), or `limit + 1` once above it."""
-    previous_previous: list[int] = []
-    previous = list(range(len(text) + 1))
-    for i in range(1, len(query_word) + 1):
-        current = [i] + [0] * len(text)
-        for j in range(1, len(text) + 1):
-            cost = 0 if query_word[i - 1] == text[j - 1] else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if (
-                i > 1
-                and j > 1
-                and query_word[i - 1] == text[j - 2]
-                and query_word[i - 2] == text[j - 1]
-            ):
-                current[j] = min(current[j], previous_previous[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous_previous, previous = previous, current
-    return min(previous[1:], default=limit + 1)
+def _within(query_word: str, budget: int, candidates: Collection[str]) -> set[str]:
+    """The candidates within `budget` edits of `query_word`, adjacent transpositions
+    counting one (optimal string alignment, as Tantivy's fuzzy queries count): one call
+    of rapidfuzz's C++ loop for the lot."""
+    found = process.extract(
+        query_word, list(candidates), scorer=OSA.distance, score_cutoff=budget, limit=None
+    )
+    return {choice for choice, _, _ in found}
 
 
 @dataclass
 class WordMatcher:
-    """Whether a text word matches any word of a query (results kept per word)."""
+    """Which text words match a query's words (each word judged once per matcher)."""
 
     query_words: list[str]
-    _known: dict[str, bool] = field(default_factory=dict)
     _accepted: set[str] = field(default_factory=set)
     _rejected: set[str] = field(default_factory=set)
 
@@ -101,41 +70,58 @@ class WordMatcher:
 
     def matches(self, word: str) -> bool:
         folded = unicodedata.normalize("NFC", word).lower()
-        known = self._known.get(folded)
-        if known is None:
-            known = self._known[folded] = self._decide(folded)
-        return known
+        return folded in self.matching({folded})
 
     def matching(self, folded_words: set[str]) -> set[str]:
         """Those of these words (NFC, lowercased) that match: set operations for the words
-        judged before, the rule only for new ones."""
-        for word in folded_words - self._accepted - self._rejected:
-            (self._accepted if self._decide(word) else self._rejected).add(word)
+        judged before, the rule for the new ones all at once."""
+        new = folded_words - self._accepted - self._rejected
+        if new:
+            hits = self._decide(new)
+            self._accepted |= hits
+            self._rejected |= new - hits
         return folded_words & self._accepted
 
-    def _decide(self, word: str) -> bool:
+    def typo_matching(self, folded_words: set[str]) -> set[str]:
+        """Those of these words within a query word's typo budget as whole words: some of
+        what `matching` finds, at a fraction of its cost."""
+        hits: set[str] = set()
+        for query_word in self.query_words:
+            budget = typo_budget(query_word)
+            if budget:
+                hits |= _within(query_word, budget, folded_words)
+        return hits
+
+    def _decide(self, new: set[str]) -> set[str]:
+        hits: set[str] = set()
         last = len(self.query_words) - 1
         for position, query_word in enumerate(self.query_words):
             prefix = position == last
-            if word == query_word or (prefix and word.startswith(query_word)):
-                return True
-            budget = typo_budget(query_word)
-            if not budget:
-                continue
+            hits |= {word for word in new if word == query_word}
             if prefix:
-                # Some prefix of the word within the budget: the word cut to the longest
-                # such prefix has the query word within the budget of one of its prefixes.
-                head = word[: len(query_word) + budget]
-                if len(head) >= len(query_word) - budget and (
-                    _prefix_distance(query_word, head, budget) <= budget
-                ):
-                    return True
-            elif (
-                abs(len(word) - len(query_word)) <= budget
-                and _distance(word, query_word, budget) <= budget
-            ):
-                return True
-        return False
+                hits |= {word for word in new if word.startswith(query_word)}
+            budget = typo_budget(query_word)
+            open_words = new - hits
+            if not budget or not open_words:
+                continue
+            hits |= _within(query_word, budget, open_words)
+            if prefix:
+                hits |= self._prefix_hits(query_word, budget, new - hits)
+        return hits
+
+    @staticmethod
+    def _prefix_hits(query_word: str, budget: int, candidates: set[str]) -> set[str]:
+        """Words one of whose prefixes is within the budget (search-as-you-type)."""
+        hits: set[str] = set()
+        shortest = max(1, len(query_word) - budget)
+        for length in range(shortest, len(query_word) + budget + 1):
+            heads: dict[str, list[str]] = {}
+            for word in candidates:
+                if len(word) > length:  # a prefix shorter than the word itself
+                    heads.setdefault(word[:length], []).append(word)
+            for head in _within(query_word, budget, heads):
+                hits.update(heads[head])
+        return hits
 
 
 def _marked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -149,17 +135,20 @@ def _marked(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def _matched_spans(
-    matcher: WordMatcher, text: str, start: int = 0, end: int | None = None
-) -> Iterator[tuple[int, int]]:
-    for found in _WORD.finditer(text, start, len(text) if end is None else end):
-        if matcher.matches(found.group()):
-            yield found.span()
+def _matched_spans(matcher: WordMatcher, text: str) -> list[tuple[int, int]]:
+    """Where the matched words of a short text are (a name, a tag, an excerpt): its
+    words judged together, in one call of the matcher."""
+    found = [
+        (unicodedata.normalize("NFC", word.group()).lower(), word.span())
+        for word in _WORD.finditer(text)
+    ]
+    hits = matcher.matching({folded for folded, _ in found})
+    return [span for folded, span in found if folded in hits]
 
 
 def mark(matcher: WordMatcher, text: str) -> str | None:
     """`text` escaped with its matched words marked; None when none matched."""
-    spans = list(_matched_spans(matcher, text))
+    spans = _matched_spans(matcher, text)
     return _marked(text, spans) if spans else None
 
 
@@ -173,7 +162,7 @@ def excerpt(matcher: WordMatcher, text: str, *, size: int = EXCERPT_CHARS) -> st
     window_start, window_end = _window(text, spans, best_start, size)
     # Inside the window every word is checked by the whole rule, typos included.
     shown = text[window_start:window_end]
-    body = _marked(shown, list(_matched_spans(matcher, shown)))
+    body = _marked(shown, _matched_spans(matcher, shown))
     prefix = ELLIPSIS if window_start > 0 else ""
     suffix = ELLIPSIS if window_end < len(text) else ""
     return prefix + body.strip() + suffix
@@ -245,7 +234,10 @@ def _spans_in(matcher: WordMatcher, text: str) -> list[tuple[int, int]]:
         found = _ASCII_WORD.findall(stretch.lower())  # the same words, faster
     else:
         found = _WORD.findall(unicodedata.normalize("NFC", stretch).lower())
-    hits = sorted(matcher.matching(set(found)))
+    distinct = set(found)
+    # Whole words with a typo first (one C++ pass each): only when there are none, the
+    # costlier look at every word's prefixes.
+    hits = sorted(matcher.typo_matching(distinct) or matcher.matching(distinct))
     if not hits:
         return []
     again = _occurrences(stretch, hits, last_as_prefix=False)
