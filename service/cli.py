@@ -226,7 +226,7 @@ def _derive(
         def progress() -> None:
             nonlocal done
             done += 1
-            show_progress_bar(job, done, total)
+            show_progress_bar(args.command, done, total)
 
         try:
             worker.drain(on_each=progress)

@@ -367,7 +367,7 @@ def test_the_grid_shows_small_previews_not_the_originals(
 
     def count(response: Response) -> None:
         if "/preview" in response.url or "/download" in response.url:
-            image_bytes.append(len(response.body()))
+            image_bytes.append(int(response.headers.get("content-length", "0")))
 
     page.on("response", count)
     page.goto(service.sign_in_url)
@@ -377,6 +377,7 @@ def test_the_grid_shows_small_previews_not_the_originals(
     for index in range(48):  # each card into view, as a user scrolls: its thumbnail loads
         cards.nth(index).scroll_into_view_if_needed()
         expect(cards.nth(index)).to_have_attribute("src", re.compile("^blob:"))
+    assert len(image_bytes) == 48 and min(image_bytes) > 0, image_bytes
     assert sum(image_bytes) < 2_000_000, (sum(image_bytes), originals)
     assert originals > 10 * sum(image_bytes)
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
