@@ -14,7 +14,8 @@ from sqlmodel import Session, col
 
 from indexer.query import list_item, to_micros
 from store.content import EMPTY
-from store.models import AssetContent, MediaAsset, MediaAssetTag, Tag
+from store.models import AssetContent, AssetPreview, MediaAsset, MediaAssetTag, Tag
+from store.previews import NONE as NO_PREVIEW
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class SearchDocument:
     tag_names: list[str]
     # The text extracted from the file ("" when there is none, or none yet).
     content: str
+    # landscape, portrait or square, once the file has a preview; else None.
+    orientation: str | None
     item: bytes
 
     def to_dict(self) -> dict[str, object]:
@@ -53,6 +56,7 @@ class SearchDocument:
             "tag_ids": self.tag_ids,
             "tag_names": self.tag_names,
             "content": self.content,
+            "orientation": self.orientation,
             "item": self.item.decode(),
         }
 
@@ -87,8 +91,17 @@ ITEM_FIELDS = (
     "updated_at",
 )
 _ITEM_COLUMNS = tuple(col(getattr(MediaAsset, name)) for name in ITEM_FIELDS)
-# An asset without a row: no file, so no text.
+# An asset without a row: no file, so no text and no preview.
 _NO_CONTENT = (None, 0, None, None)
+_NO_PREVIEW = (None, None, None, None, None)
+# The item's `preview` and `image` (after `content`).
+_PREVIEW_COLUMNS = (
+    col(AssetPreview.status),
+    col(AssetPreview.width),
+    col(AssetPreview.height),
+    col(AssetPreview.orientation),
+    col(AssetPreview.taken_at),
+)
 # The item's `content` summary (placed after ITEM_FIELDS, before the tags), then the text.
 _CONTENT_COLUMNS = (
     col(AssetContent.status),
@@ -181,17 +194,17 @@ class DocumentLoader:
         # more than the query.
         return list(self.session.connection().execute(query).all())
 
-    def _contents(self, asset_ids: list[str]) -> dict[str, Sequence[Any]]:
-        """The text and its summary of each of these assets that has a row, by id. A query
-        of its own: grouped with the tags, the texts made SQLite sort every byte of them
-        (a rebuild with text went from 22,000 to 3,000 assets a second)."""
+    def _derived(
+        self, asset_ids: list[str], asset_id: Any, columns: Sequence[Any]
+    ) -> dict[str, Sequence[Any]]:
+        """Columns of a derived table (`asset_id` its key) for each of these assets that
+        has a row, by id. A query of its own: grouped with the tags, the texts made SQLite
+        sort every byte of them (a rebuild with text went from 22,000 to 3,000 assets a
+        second)."""
         if not asset_ids:
             return {}
-        content_id = col(AssetContent.asset_id)
         rows = self.session.connection().execute(
-            select(content_id, *_CONTENT_COLUMNS).where(
-                content_id.in_([uuid.UUID(asset_id) for asset_id in asset_ids])
-            )
+            select(asset_id, *columns).where(asset_id.in_([uuid.UUID(key) for key in asset_ids]))
         )
         return {str(row[0]): row[1:] for row in rows}
 
@@ -216,7 +229,9 @@ class DocumentLoader:
         self._learn_tags({key for keys in split for key in keys})
         tags = self._tags
         text_id, moment = self._rows.asset_id, self._rows.moment
-        contents = self._contents([text_id(row[0]) for row in rows])
+        ids = [text_id(row[0]) for row in rows]
+        contents = self._derived(ids, col(AssetContent.asset_id), _CONTENT_COLUMNS)
+        previews = self._derived(ids, col(AssetPreview.asset_id), _PREVIEW_COLUMNS)
         documents = []
         for row, keys in zip(rows, split, strict=True):
             (
@@ -241,6 +256,9 @@ class DocumentLoader:
             asset_id = text_id(asset_id)
             content_status, content_characters, content_error, content_text = contents.get(
                 asset_id, _NO_CONTENT
+            )
+            preview_status, width, height, orientation, taken_at = previews.get(
+                asset_id, _NO_PREVIEW
             )
             uploaded_at, created_at, updated_at = (
                 moment(uploaded_at),
@@ -268,6 +286,17 @@ class DocumentLoader:
                         "error": content_error,
                     }
                 ),
+                "preview": {"status": preview_status or NO_PREVIEW},
+                "image": (
+                    None
+                    if width is None or height is None
+                    else {
+                        "width": width,
+                        "height": height,
+                        "orientation": orientation,
+                        "taken_at": taken_at,
+                    }
+                ),
             }
             documents.append(
                 SearchDocument(
@@ -283,6 +312,7 @@ class DocumentLoader:
                     tag_ids=tag_ids,
                     tag_names=[tag.name for tag in entries],
                     content=content_text or "",
+                    orientation=orientation,
                     item=list_item(fields, tag_ids),
                 )
             )

@@ -46,6 +46,7 @@ class FacetName(StrEnum):
     FILE_TYPE = "file_type"
     UPLOADED_BY = "uploaded_by"
     CONTENT_TYPE = "content_type"
+    ORIENTATION = "orientation"
 
 
 class SearchField(StrEnum):
@@ -75,6 +76,8 @@ class SearchQuery:
     file_name: str | None = None
     file_types: Sequence[str] = ()
     uploaded_by: Sequence[str] = ()
+    # landscape, portrait, square: assets with a preview of one of these shapes.
+    orientations: Sequence[str] = ()
     tag_ids: Sequence[str] = ()
     match_all_tags: bool = True
     uploaded_after: int | None = None
@@ -104,6 +107,7 @@ _WITHOUT_OWN_FILTER: dict[FacetName, dict[str, Any]] = {
     FacetName.TAGS: {"tag_ids": ()},
     FacetName.FILE_TYPE: {"file_types": ()},
     FacetName.UPLOADED_BY: {"uploaded_by": ()},
+    FacetName.ORIENTATION: {"orientations": ()},
 }
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from indexer.engines.base import SearchEngine
+    from store.derived import DerivedQueue
 
 DEFAULT_SCOPE = "media:read media:write"
 # How old a file no row names must be before `check --repair` removes it: far longer than
@@ -156,42 +157,83 @@ def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
 def _extract(args: argparse.Namespace, settings: Settings) -> int:
     """Extract the text of files now, with a progress bar: pending ones (--missing), and
     those that failed (--failed) or every file (--all) again."""
-    from indexer.maintenance import show_progress_bar
-    from service.content_worker import content_worker_for
+    from service.content_worker import TEXT
     from service.extraction import EXTRACTOR_VERSION
     from store import content as stored_content
+
+    again_statuses = {"all": ["extracted", "empty", "failed"], "failed": ["failed"]}
+    return _derive(
+        args,
+        settings,
+        job=TEXT,
+        queue=stored_content.QUEUE,
+        version=EXTRACTOR_VERSION,
+        statuses=again_statuses,
+        done_sentence="Extracted {done} files; the indexer adds their text to the index.",
+    )
+
+
+def _previews(args: argparse.Namespace, settings: Settings) -> int:
+    """Render previews now, with a progress bar: pending ones (--missing), those that
+    failed (--failed) or every file (--all) again."""
+    from service.content_worker import PREVIEWS
+    from service.extraction import RENDERER_VERSION
+    from store import previews as stored_previews
+
+    again_statuses = {"all": ["ready", "failed"], "failed": ["failed"]}
+    return _derive(
+        args,
+        settings,
+        job=PREVIEWS,
+        queue=stored_previews.QUEUE,
+        version=RENDERER_VERSION,
+        statuses=again_statuses,
+        done_sentence="Rendered previews of {done} files.",
+    )
+
+
+def _derive(
+    args: argparse.Namespace,
+    settings: Settings,
+    *,
+    job: str,
+    queue: DerivedQueue,
+    version: int,
+    statuses: dict[str, list[str]],
+    done_sentence: str,
+) -> int:
+    """Work through one derived-data queue now, beside any running worker."""
+    from indexer.maintenance import show_progress_bar
+    from service.content_worker import content_worker_for
     from store.db import make_engine
     from store.migrate import require_current_schema
 
     db = make_engine(settings.resolved_database_url)
     try:
         require_current_schema(db)
+        again = 0
         if args.all:
-            again = stored_content.request_again(
-                db,
-                statuses=["extracted", "empty", "failed"],
-                older_than_version=EXTRACTOR_VERSION + 1,
+            again = queue.request_again(
+                db, statuses=statuses["all"], older_than_version=version + 1
             )
         elif args.failed:
-            again = stored_content.request_again(db, statuses=["failed"])
-        else:
-            again = 0
-        total = stored_content.pending_count(db)
-        print(f"{total} files to extract ({again} asked for again).", file=sys.stderr)
-        worker = content_worker_for(settings, db)
+            again = queue.request_again(db, statuses=statuses["failed"])
+        total = queue.pending_count(db)
+        print(f"{total} files to do ({again} asked for again).", file=sys.stderr)
+        worker = content_worker_for(settings, db, jobs=frozenset({job}))
         done = 0
 
         def progress() -> None:
             nonlocal done
             done += 1
-            show_progress_bar("extract", done, total)
+            show_progress_bar(args.command, done, total)
 
         try:
             worker.drain(on_each=progress)
         finally:
             worker.stop()
         print(file=sys.stderr)
-        print(f"Extracted {done} files; the indexer adds their text to the index.")
+        print(done_sentence.format(done=done))
     finally:
         db.dispose()
     return 0
@@ -314,16 +356,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lag.add_argument("--max-seconds", type=float, default=300.0)
     lag.set_defaults(handler=_lag)
-    extract = commands.add_parser(
-        "extract", help="extract the text of files now (search inside files), with progress"
-    )
-    which = extract.add_mutually_exclusive_group()
-    which.add_argument(
-        "--missing", action="store_true", help="files not extracted yet (the default)"
-    )
-    which.add_argument("--failed", action="store_true", help="also retry failed extractions")
-    which.add_argument("--all", action="store_true", help="extract every file again")
-    extract.set_defaults(handler=_extract)
+    for name, handler, help_text in (
+        ("extract", _extract, "extract the text of files now (search inside files)"),
+        ("previews", _previews, "render the previews and image facts of files now"),
+    ):
+        derive = commands.add_parser(name, help=f"{help_text}, with a progress bar")
+        which = derive.add_mutually_exclusive_group()
+        which.add_argument("--missing", action="store_true", help="files not done yet (default)")
+        which.add_argument("--failed", action="store_true", help="also retry failed ones")
+        which.add_argument("--all", action="store_true", help="every file again")
+        derive.set_defaults(handler=handler)
     check = commands.add_parser(
         "check", help="compare the index and the stored files with the database"
     )

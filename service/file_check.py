@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from service.staging import abandoned_directories, unclaimed_leftovers
 from service.storage import STAGING_DIR_NAME, stored_files
-from store.models import MediaAsset
+from store.models import AssetPreview, MediaAsset
 
 _BATCH = 500
 
@@ -49,12 +49,21 @@ def _batches(items: list[str]) -> Iterator[list[str]]:
         yield items[start : start + _BATCH]
 
 
+# Every column that names a stored file: the asset's own, and its two previews.
+_KEY_COLUMNS = (
+    col(MediaAsset.storage_location),
+    col(AssetPreview.small_key),
+    col(AssetPreview.large_key),
+)
+
+
 def _named_keys(session: Session, keys: Iterable[str]) -> set[str]:
     """Which of `keys` some row names now."""
     named: set[str] = set()
-    stored = col(MediaAsset.storage_location)
     for batch in _batches(list(keys)):
-        named.update(session.execute(select(stored).where(stored.in_(batch))).scalars())
+        for stored in _KEY_COLUMNS:
+            found = session.execute(select(stored).where(stored.in_(batch))).scalars()
+            named.update(key for key in found if key is not None)
     return named
 
 

@@ -79,12 +79,16 @@ class LocalStorage:
         return self._staging_area().writer(limit=limit)
 
     def promote(self, staged: StagedFile, *, extension: str) -> str:
+        key = self.new_key(extension)  # a new shard directory needs space
+        os.replace(staged.path, self.root / key)
+        return key
+
+    def new_key(self, extension: str) -> str:
+        """A fresh storage key, its shard directory made, for a file written in place."""
         name = uuid.uuid4().hex
         key = f"{name[:2]}/{name}{extension}"
-        target = self.root / key
-        with disk_full_is_507():  # a new shard directory needs space
-            target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged.path, target)
+        with disk_full_is_507():
+            (self.root / key).parent.mkdir(parents=True, exist_ok=True)
         return key
 
     def _resolve(self, key: str) -> Path:

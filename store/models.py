@@ -78,7 +78,8 @@ class MediaAsset(SQLModel, table=True):
     content_type: str = Field(sa_column=Column(String(255), nullable=False))
     storage_location: str | None = Field(default=None, sa_column=Column(String(255)))
     file_size_bytes: int = Field(default=0, sa_column=Column(BIG_INTEGER, nullable=False))
-    checksum_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    # Indexed: duplicates are found by it.
+    checksum_sha256: str | None = Field(default=None, sa_column=Column(String(64), index=True))
     uploaded_by: str = Field(sa_column=Column(String(255), nullable=False, index=True))
     uploaded_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column(index=True))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
@@ -112,6 +113,37 @@ class AssetContent(SQLModel, table=True):
     extracted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # A worker that took the row: others leave it alone until then (a killed one's
     # lease runs out and the row is taken again).
+    leased_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class AssetPreview(SQLModel, table=True):
+    """The previews and image facts made from an asset's file (the content worker makes
+    them after each upload or replace, beside its text).
+
+    One row per asset that has a file. `status` is pending, ready, none (a type without
+    previews) or failed. The two WebP renditions live in storage under `small_key` and
+    `large_key`, which name the source file they were made from."""
+
+    __tablename__ = "asset_preview"
+    __table_args__ = (Index("ix_asset_preview_status_requested", "status", "requested_at"),)
+
+    asset_id: uuid.UUID = Field(
+        sa_column=Column(Uuid(), ForeignKey("media_asset.id", ondelete="CASCADE"), primary_key=True)
+    )
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    source: str = Field(sa_column=Column(String(255), nullable=False))
+    small_key: str | None = Field(default=None, sa_column=Column(String(255)))
+    large_key: str | None = Field(default=None, sa_column=Column(String(255)))
+    width: int | None = Field(default=None, sa_column=Column(Integer))
+    height: int | None = Field(default=None, sa_column=Column(Integer))
+    orientation: str | None = Field(default=None, sa_column=Column(String(9)))
+    taken_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # The 64-bit perceptual hash of an image, as a signed 64-bit integer (two's complement).
+    perceptual_hash: int | None = Field(default=None, sa_column=Column(BigInteger))
+    error: str | None = Field(default=None, sa_column=Column(String(1000)))
+    renderer_version: int | None = Field(default=None, sa_column=Column(Integer))
+    requested_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    rendered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     leased_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 

@@ -112,6 +112,8 @@ def search_document(
         "created_at": moment,
         "updated_at": moment,
         "content": {"status": "empty", "characters": 0, "error": None},
+        "preview": {"status": "none"},
+        "image": None,
     }
     return SearchDocument(
         id=doc_id,
@@ -126,5 +128,6 @@ def search_document(
         tag_ids=[],
         tag_names=[],
         content="",
+        orientation=None,
         item=list_item(fields, []),
     )

@@ -34,6 +34,8 @@ ASSET_FIELDS = {
     "created_at",
     "updated_at",
     "content",
+    "preview",
+    "image",
     "tags",
 }
 

@@ -113,7 +113,7 @@ def test_extract_failed_and_all_ask_again(settings: Settings) -> None:
     assert _cli(settings, "extract").returncode == 0
     assert _statuses(settings) == {broken: "failed", document: "extracted"}
     again = _cli(settings, "extract", "--failed")
-    assert "1 files to extract (1 asked for again)" in again.stderr
+    assert "1 files to do (1 asked for again)" in again.stderr
     everything = _cli(settings, "extract", "--all")
-    assert "2 files to extract (2 asked for again)" in everything.stderr
+    assert "2 files to do (2 asked for again)" in everything.stderr
     assert _statuses(settings) == {broken: "failed", document: "extracted"}

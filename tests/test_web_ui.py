@@ -6,6 +6,7 @@ MEDIA_TEST_CHROMIUM at a Chromium executable)."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ import httpx
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Response, expect, sync_playwright
 
 from bench.meilisearch_server import free_port
 from service.web.sign_in import SIGN_IN_HOURS, base_url, redact_token, sign_in_url
@@ -321,6 +322,67 @@ def test_a_word_inside_a_file_shows_an_excerpt_under_its_name_and_the_panel_says
     expect(excerpt.locator("mark")).to_have_text(re.compile(word, re.IGNORECASE))
     page.click(".card")
     expect(page.locator("#asset-dialog .details")).to_contain_text("characters, searchable")
+
+
+def _photo(seed: int, size: tuple[int, int] = (2400, 1600)) -> bytes:
+    """A photo-like JPEG: smooth colour gradients under a little grain, a few hundred KB."""
+    from PIL import Image
+
+    gradient = Image.linear_gradient("L").resize(size)
+    channels = [gradient.rotate(angle, expand=False) for angle in (seed * 37 % 360, 90, 180)]
+    picture = Image.merge("RGB", channels)
+    grain = Image.effect_noise(size, 24).convert("RGB")
+    picture = Image.blend(picture, grain, 0.08)
+    output = io.BytesIO()
+    picture.save(output, "JPEG", quality=92)
+    return output.getvalue()
+
+
+def test_the_grid_shows_small_previews_not_the_originals(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    admin = bearer(service.token("admin", "media:admin"))
+    originals = 0
+    for number in range(48):
+        photo = _photo(number)
+        originals += len(photo)
+        httpx.post(
+            f"{service.base}/api/media-assets/upload",
+            files={"file": (f"hide {number:02}.jpg", photo, "image/jpeg")},
+            headers=admin,
+            timeout=60,
+        ).raise_for_status()
+    deadline = time.monotonic() + 180
+    while True:
+        page_json = httpx.get(
+            f"{service.base}/api/media-assets", params={"limit": 48}, headers=admin
+        ).json()
+        if all(item["preview"]["status"] == "ready" for item in page_json["items"]):
+            break
+        assert time.monotonic() < deadline, "the previews were not made in time"
+        time.sleep(0.2)
+
+    image_bytes: list[int] = []
+
+    def count(response: Response) -> None:
+        if "/preview" in response.url or "/download" in response.url:
+            image_bytes.append(int(response.headers.get("content-length", "0")))
+
+    page.on("response", count)
+    page.goto(service.sign_in_url)
+    expect(_summary(page)).to_have_text("48 files.")
+    cards = page.locator(".card img")
+    expect(cards).to_have_count(48)
+    for index in range(48):  # each card into view, as a user scrolls: its thumbnail loads
+        cards.nth(index).scroll_into_view_if_needed()
+        expect(cards.nth(index)).to_have_attribute("src", re.compile("^blob:"))
+    assert len(image_bytes) == 48 and min(image_bytes) > 0, image_bytes
+    assert sum(image_bytes) < 2_000_000, (sum(image_bytes), originals)
+    assert originals > 10 * sum(image_bytes)
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / "grid-previews.png"), full_page=True)
+    print(f"grid: {sum(image_bytes):,} bytes of previews for {originals:,} bytes of originals")
 
 
 def test_failed_uploads_show_the_servers_sentence_beside_the_file(

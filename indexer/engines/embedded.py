@@ -57,6 +57,7 @@ _FACET_FIELDS = {
     FacetName.FILE_TYPE: "file_type",
     FacetName.UPLOADED_BY: "uploaded_by",
     FacetName.CONTENT_TYPE: "content_type",
+    FacetName.ORIENTATION: "orientation",
 }
 # Larger than any realistic number of distinct values, so term counts are exact.
 _FACET_SCAN = 65_000
@@ -102,7 +103,7 @@ def _schema() -> tantivy.Schema:
     # `text` but ranked below it.
     for name in _TEXT_FIELDS.values():
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
-    for name in ("file_type", "uploaded_by", "content_type", "tag_ids"):
+    for name in ("file_type", "uploaded_by", "content_type", "tag_ids", "orientation"):
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     for name in _NUMBER_SORTS.values():
         builder.add_integer_field(name, indexed=True, fast=True)
@@ -159,6 +160,8 @@ class _Encoder:
             "uploaded_by": doc.uploaded_by,
             "content_type": doc.content_type,
             "tag_ids": doc.tag_ids,
+            # Absent (not empty) without a preview: no facet value, no filter match.
+            **({"orientation": doc.orientation} if doc.orientation else {}),
             "uploaded_at": doc.uploaded_at,
             "created_at": doc.created_at,
             "updated_at": doc.updated_at,
@@ -459,6 +462,8 @@ class EmbeddedEngine:
             filters.append(self._any_of("file_type", query.file_types))
         if query.uploaded_by:
             filters.append(self._any_of("uploaded_by", query.uploaded_by))
+        if query.orientations:
+            filters.append(self._any_of("orientation", query.orientations))
         if query.tag_ids and query.match_all_tags:
             filters += [tantivy.Query.term_query(self.schema, "tag_ids", t) for t in query.tag_ids]
         elif query.tag_ids:

@@ -33,6 +33,7 @@ def filter_key(query: SearchQuery) -> tuple[object, ...]:
         tuple(sorted(query.search_in)),
         query.file_name,
         tuple(query.file_types),
+        tuple(query.orientations),
         tuple(query.uploaded_by),
         tuple(query.tag_ids),
         query.match_all_tags,

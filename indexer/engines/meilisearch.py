@@ -56,6 +56,7 @@ _FACET_ATTRIBUTES = {
     FacetName.FILE_TYPE: "file_type",
     FacetName.UPLOADED_BY: "uploaded_by_key",
     FacetName.CONTENT_TYPE: "content_type",
+    FacetName.ORIENTATION: "orientation",
 }
 _SEARCH_ATTRIBUTES = {
     SearchField.FILE_NAME: "words_file_name",
@@ -106,7 +107,7 @@ def exact_key(value: str) -> str:
 
 # Bumped whenever the documents change shape: an index holding another shape is rebuilt
 # by the indexer at start (`needs_rebuild`), and answers 503 until then.
-DOCUMENT_SHAPE = 3
+DOCUMENT_SHAPE = 4
 
 
 def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
@@ -352,6 +353,8 @@ class MeilisearchEngine:
             filters.append(any_of("file_type", query.file_types))
         if query.uploaded_by:
             filters.append(any_of("uploaded_by_key", [exact_key(v) for v in query.uploaded_by]))
+        if query.orientations:
+            filters.append(any_of("orientation", query.orientations))
         if query.tag_ids and query.match_all_tags:
             filters += all_of("tag_ids", query.tag_ids)
         elif query.tag_ids:

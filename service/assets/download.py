@@ -30,7 +30,7 @@ def content_disposition(file_name: str) -> str:
     return header
 
 
-def _etag_matches(if_none_match: str, etag: str) -> bool:
+def etag_matches(if_none_match: str, etag: str) -> bool:
     if if_none_match.strip() == "*":
         return True
     candidates = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
@@ -55,7 +55,7 @@ def file_response(request: Request, asset: MediaAsset, path: Path) -> Response:
         "Cache-Control": "private, no-cache",
     }
     if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None and _etag_matches(if_none_match, etag):
+    if if_none_match is not None and etag_matches(if_none_match, etag):
         return Response(status_code=304, headers={k: headers[k] for k in ("ETag", "Cache-Control")})
     size = path.stat().st_size
     range_header = request.headers.get("range")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Request, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
+from sqlmodel import Session
 
-from service.assets import service
+from service.assets import previews, service
 from service.assets.download import file_response
+from service.assets.previews import PreviewSize
 from service.assets.schemas import (
     ContentPublic,
+    DuplicatesPublic,
     MediaAssetCreate,
     MediaAssetPublic,
     MediaAssetUpdate,
@@ -22,6 +25,9 @@ from service.assets.upload import REPLACE_OPENAPI, UPLOAD_OPENAPI, receive_uploa
 from service.consistency import await_index
 from service.deps import Reader, SessionDep, SettingsDep, StorageDep, Writer
 from service.errors import NotFound, error_responses
+
+# On an upload whose bytes some assets already hold: their ids.
+DUPLICATE_HEADER = "X-Duplicate-Of"
 
 router = APIRouter(
     prefix="/api/media-assets",
@@ -81,6 +87,7 @@ async def upload_asset(
         upload=upload,
         settings=settings,
     )
+    await _say_duplicates(response, session, asset)
     await await_index(request, response, session)
     return asset
 
@@ -95,6 +102,35 @@ def get_asset(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> Medi
 def get_content(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> ContentPublic:
     """The text extracted from the asset's file, with the extraction's status."""
     return service.get_content(session, asset_id)
+
+
+@router.get(
+    "/{asset_id}/preview",
+    response_class=Response,
+    responses={
+        **error_responses(404),
+        200: {"description": "A WebP rendition", "content": {"image/webp": {}}},
+        304: {"description": "Not modified (If-None-Match)"},
+    },
+)
+def get_preview(
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    _caller: Reader,
+    asset_id: uuid.UUID,
+    size: Annotated[
+        PreviewSize, Query(description="small fits 320x320, large fits 1280x1280")
+    ] = PreviewSize.SMALL,
+) -> Response:
+    """The asset's preview as WebP (404 with the reason when there is none yet)."""
+    return previews.preview_response(request, session, storage, asset_id=asset_id, size=size)
+
+
+@router.get("/{asset_id}/duplicates", responses=error_responses(404))
+def get_duplicates(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> DuplicatesPublic:
+    """Assets with the same bytes, and images that look alike (nearest first, at most 50)."""
+    return previews.find_duplicates(session, asset_id)
 
 
 @router.get(
@@ -172,8 +208,18 @@ async def replace_asset_file(
         upload=upload,
         settings=settings,
     )
+    await _say_duplicates(response, session, asset)
     await await_index(request, response, session)
     return asset
+
+
+async def _say_duplicates(response: Response, session: Session, asset: MediaAssetPublic) -> None:
+    """`X-Duplicate-Of`: the assets that already hold the same bytes (the upload stands)."""
+    same = await run_in_threadpool(
+        previews.exact_duplicates, session, asset.id, asset.checksum_sha256
+    )
+    if same:
+        response.headers[DUPLICATE_HEADER] = ", ".join(str(asset_id) for asset_id in same)
 
 
 @router.delete(

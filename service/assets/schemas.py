@@ -146,6 +146,25 @@ class ContentPublic(BaseModel):
     error: str | None
 
 
+PreviewStatus = Literal["pending", "ready", "none", "failed"]
+Orientation = Literal["landscape", "portrait", "square"]
+
+
+class PreviewSummaryPublic(BaseModel):
+    """Whether the asset's previews can be fetched (see `GET .../preview`)."""
+
+    status: PreviewStatus
+
+
+class ImageFactsPublic(BaseModel):
+    """The pixel size of the image, or of a PDF's first page as rendered."""
+
+    width: int
+    height: int
+    orientation: Orientation
+    taken_at: datetime | None
+
+
 class MediaAssetPublic(BaseModel):
     id: uuid.UUID
     file_name: str
@@ -159,4 +178,18 @@ class MediaAssetPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     content: ContentSummaryPublic
+    preview: PreviewSummaryPublic
+    image: ImageFactsPublic | None
     tags: list[TagPublic]
+
+
+class SimilarAsset(BaseModel):
+    id: uuid.UUID
+    distance: int
+
+
+class DuplicatesPublic(BaseModel):
+    """Assets with the same bytes, and images that look alike (nearest first)."""
+
+    exact: list[uuid.UUID]
+    similar: list[SimilarAsset]

@@ -25,9 +25,11 @@ from sqlmodel import Session, col
 from service.assets.schemas import (
     ContentPublic,
     ContentSummaryPublic,
+    ImageFactsPublic,
     MediaAssetCreate,
     MediaAssetPublic,
     MediaAssetUpdate,
+    PreviewSummaryPublic,
     clean_file_name,
 )
 from service.assets.upload import ReceivedUpload, body_error
@@ -39,11 +41,12 @@ from service.content import (
     detect_content_type,
 )
 from service.errors import Conflict, Forbidden, Invalid, NotFound
-from service.extraction import has_extractor
+from service.extraction import has_extractor, has_preview
 from service.staging import StagedFile, discard_quietly
 from service.storage import Storage
 from service.tags.schemas import TagPublic
 from store import content as stored_content
+from store import previews as stored_previews
 from store.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from store.outbox import record_assets
 
@@ -66,8 +69,11 @@ def require_asset(session: Session, asset_id: uuid.UUID) -> None:
 
 
 # The columns that make asset and tag JSON, read as plain rows for list pages.
+# Made from the asset's own columns; the others come from their tables.
 _ASSET_FIELDS = tuple(
-    field for field in MediaAssetPublic.model_fields if field not in {"tags", "content"}
+    field
+    for field in MediaAssetPublic.model_fields
+    if field not in {"tags", "content", "preview", "image"}
 )
 _ASSET_COLUMNS = tuple(col(getattr(MediaAsset, field)) for field in _ASSET_FIELDS)
 _TAG_FIELDS = tuple(TagPublic.model_fields)
@@ -118,16 +124,23 @@ def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[Media
     asset_ids = [asset.id for asset in assets]
     tags = _public_tags_by_asset(session, asset_ids)
     contents = stored_content.summaries(session, asset_ids)
-    return [
-        MediaAssetPublic.model_construct(
-            **{field: getattr(asset, field) for field in _ASSET_FIELDS},
-            content=ContentSummaryPublic.model_construct(
-                **asdict(contents.get(asset.id, stored_content.NO_FILE))
-            ),
-            tags=tags[asset.id],
+    previews = stored_previews.summaries(session, asset_ids)
+    public = []
+    for asset in assets:
+        preview = previews.get(asset.id, stored_previews.NO_FILE)
+        image = preview.image()
+        public.append(
+            MediaAssetPublic.model_construct(
+                **{field: getattr(asset, field) for field in _ASSET_FIELDS},
+                content=ContentSummaryPublic.model_construct(
+                    **asdict(contents.get(asset.id, stored_content.NO_FILE))
+                ),
+                preview=PreviewSummaryPublic.model_construct(**preview.summary()),
+                image=None if image is None else ImageFactsPublic.model_construct(**image),
+                tags=tags[asset.id],
+            )
         )
-        for asset in assets
-    ]
+    return public
 
 
 def get_public_asset(session: Session, asset_id: uuid.UUID) -> MediaAssetPublic:
@@ -303,14 +316,19 @@ def _insert_with_tags(session: Session, asset: MediaAsset, tag_ids: list[uuid.UU
         session.flush()
         _link(session, asset.id, tag_ids)
         if asset.storage_location is not None:
-            _request_extraction(session, asset.id, asset.storage_location, asset.file_type)
+            _request_derived(session, asset.id, asset.storage_location, asset.file_type)
         record_assets(session, [asset.id])
         session.commit()
 
 
-def _request_extraction(session: Session, asset_id: uuid.UUID, key: str, file_type: str) -> None:
+def _request_derived(session: Session, asset_id: uuid.UUID, key: str, file_type: str) -> list[str]:
+    """Ask for the new file's text and previews; return the keys of the older file's
+    previews, which the caller removes once the write is committed."""
     stored_content.request_extraction(
         session, asset_id, source=key, extractable=has_extractor(file_type)
+    )
+    return stored_previews.request_previews(
+        session, asset_id, source=key, renderable=has_preview(file_type)
     )
 
 
@@ -402,15 +420,16 @@ def replace_file(
         if replaced.rowcount != 1:  # type: ignore[attr-defined]
             get_asset(session, asset_id)  # 404 when it was deleted meanwhile
             raise Conflict("Another upload replaced this asset's file meanwhile; try again.")
-        _request_extraction(session, asset_id, key, accepted["file_type"])
+        old_previews = _request_derived(session, asset_id, key, accepted["file_type"])
         record_assets(session, [asset_id])
         session.commit()
     except BaseException:
         session.rollback()
         storage.delete(key)
         raise
-    if old_key:
-        storage.delete(old_key)
+    for unused in [old_key, *old_previews]:
+        if unused:
+            storage.delete(unused)
     session.expire_all()
     return get_public_asset(session, asset_id)
 
@@ -497,6 +516,8 @@ def delete_asset(session: Session, storage: Storage, *, asset_id: uuid.UUID) -> 
         # other writer does. The asset's lock keeps any link from joining meanwhile.
         _lock_tags(session, _current_tag_ids(session, asset_id))
         record_assets(session, [asset_id])
+        # The previews go with the row (the cascade would drop their keys unread).
+        previews = stored_previews.forget_previews(session, asset_id)
         # RETURNING names the file this very statement unlinked: on SQLite, where nothing
         # was locked, a replace may have changed it since it was read.
         deleted = session.execute(
@@ -508,5 +529,6 @@ def delete_asset(session: Session, storage: Storage, *, asset_id: uuid.UUID) -> 
         if deleted is None:  # deleted by a concurrent request since it was read
             raise NotFound(f"Media asset {asset_id} does not exist.")
         session.commit()
-    if deleted.storage_location:
-        storage.delete(deleted.storage_location)
+    for unused in [deleted.storage_location, *previews]:
+        if unused:
+            storage.delete(unused)

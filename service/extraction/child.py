@@ -1,4 +1,5 @@
-"""The extraction child process: limits itself, then extracts one requested file at a time.
+"""The extraction child process: limits itself, then extracts text from or renders
+previews of one requested file at a time.
 
 Started by `Extractor` as `python -m service.extraction.child MEMORY_BYTES CPU_SECONDS`.
 It reads request frames on stdin and writes one answer frame per request on what was
@@ -12,10 +13,25 @@ import os
 import resource
 import sys
 import warnings
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from service.extraction.protocol import answer, parse_request, read_frame_blocking, write_frame
+from service.extraction.protocol import (
+    RENDER,
+    answer,
+    kind_of,
+    parse_render_request,
+    parse_request,
+    read_frame_blocking,
+    render_answer,
+    write_frame,
+)
+from service.extraction.rendition import RENDERING_ACTIVITY, Rendition
 from service.extraction.result import Extraction
+
+if TYPE_CHECKING:
+    from service.extraction.dispatch import Extract
+
+Reply = tuple[dict[str, object], bool]  # the answer, and whether the child leaves after it
 
 
 def _limit_memory(memory_bytes: int) -> None:
@@ -36,29 +52,55 @@ def _limit_cpu_for_next_file(cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
+def _extracted(message: dict[str, object], memory_bytes: int, chosen: dict[str, Extract]) -> Reply:
+    # Loaded by `_serve` already: this import only names them.
+    from service.extraction.dispatch import extract_file, memory_sentence
+
+    path, file_type, max_chars = parse_request(message)
+    try:
+        result = extract_file(
+            chosen.get(file_type),
+            path,
+            file_type=file_type,
+            max_chars=max_chars,
+            memory_bytes=memory_bytes,
+        )
+    except MemoryError:
+        # Half-done C libraries may hold memory the error never gave back: answer, leave.
+        return answer(Extraction.failed(memory_sentence(memory_bytes)), leaving=True), True
+    return answer(result), False
+
+
+def _rendered(message: dict[str, object], memory_bytes: int) -> Reply:
+    path, file_type = parse_render_request(message)
+    try:
+        # Loaded on the first render, inside the limits (see `rendering`).
+        from service.extraction.rendering import render_file
+
+        result, previews = render_file(path, file_type=file_type, memory_bytes=memory_bytes)
+    except MemoryError:
+        from service.extraction.dispatch import memory_sentence
+
+        failed = Rendition.failed(memory_sentence(memory_bytes, activity=RENDERING_ACTIVITY))
+        return render_answer(failed, None, leaving=True), True
+    return render_answer(result, previews), False
+
+
 def _serve(requests: BinaryIO, answers: BinaryIO, memory_bytes: int, cpu_seconds: int) -> None:
     # The extractors' libraries load here, inside the limits, not in the parent.
-    from service.extraction.dispatch import extract_file, extractors, memory_sentence
+    from service.extraction.dispatch import extractors
 
     chosen = extractors(inflate_limit=memory_bytes)
     write_frame(answers, {"ready": True})
     while (message := read_frame_blocking(requests)) is not None:
-        path, file_type, max_chars = parse_request(message)
         _limit_cpu_for_next_file(cpu_seconds)
-        try:
-            result = extract_file(
-                chosen.get(file_type),
-                path,
-                file_type=file_type,
-                max_chars=max_chars,
-                memory_bytes=memory_bytes,
-            )
-        except MemoryError:
-            # Half-done C libraries may hold memory the error never gave back: answer, leave.
-            failed = Extraction.failed(memory_sentence(memory_bytes))
-            write_frame(answers, answer(failed, leaving=True))
+        if kind_of(message) == RENDER:
+            reply, leaving = _rendered(message, memory_bytes)
+        else:
+            reply, leaving = _extracted(message, memory_bytes, chosen)
+        write_frame(answers, reply)
+        if leaving:
             return
-        write_frame(answers, answer(result))
 
 
 def main() -> None:

@@ -30,8 +30,8 @@ def extractors(*, inflate_limit: int) -> dict[str, Extract]:
     return chosen
 
 
-def memory_sentence(memory_bytes: int) -> str:
-    return f"Extraction needed more than the memory limit of {memory_bytes // MB:,} MB."
+def memory_sentence(memory_bytes: int, *, activity: str = "Extraction") -> str:
+    return f"{activity} needed more than the memory limit of {memory_bytes // MB:,} MB."
 
 
 def extract_file(

@@ -1,9 +1,10 @@
-"""The parent's side: a long-lived child process that extracts text, one file at a time.
+"""The parent's side: a long-lived child process that extracts text and renders previews,
+one file at a time.
 
-The child runs the extractors under a memory limit it sets on itself; the parent holds
-the wall-clock limit. A child that overruns the time is killed with its process group,
-a child that dies is reaped and explained, and either way the next file gets a fresh
-child: a hostile file costs one failed extraction, never the caller's process.
+The child runs the extractors and renderers under a memory limit it sets on itself; the
+parent holds the wall-clock limit. A child that overruns the time is killed with its
+process group, a child that dies is reaped and explained, and either way the next file
+gets a fresh child: a hostile file costs one failed result, never the caller's process.
 """
 
 from __future__ import annotations
@@ -16,19 +17,24 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from service.extraction.kinds import has_extractor
+from service.extraction.kinds import has_extractor, has_preview
 from service.extraction.protocol import (
     ChildGone,
     TimedOut,
     encode,
     parse_answer,
+    parse_render_answer,
     read_frame,
+    render_request,
     request,
 )
+from service.extraction.rendition import RENDERING_ACTIVITY, Rendition
 from service.extraction.result import Extraction
+from service.extraction.written import write_previews
 
 # Where `service` is importable from, whichever checkout or install this module is in.
 IMPORT_ROOT = Path(__file__).resolve().parents[2]
@@ -37,7 +43,24 @@ IMPORT_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30.0
 EXIT_GRACE_SECONDS = 2.0
 CHILD_VARIABLES = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TZ"})
+# numpy (openpyxl imports it when installed; the perceptual hash needs it) would start an
+# OpenBLAS thread per core, each with a buffer the memory limit counts, for linear
+# algebra the child never does. One thread also keeps a killed child a single process,
+# so it is reaped as soon as it is seen dead.
+CHILD_SETTINGS = {"OPENBLAS_NUM_THREADS": "1"}
 MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What the child is asked to do, as failure sentences name it."""
+
+    activity: str  # "Extraction took longer than …"
+    process: str  # "The extraction process crashed …"
+
+
+EXTRACTION = _Work("Extraction", "extraction")
+RENDERING = _Work(RENDERING_ACTIVITY, "preview")
 
 
 def _seconds(value: float) -> str:
@@ -66,6 +89,7 @@ def _child_environment() -> dict[str, str]:
         for name, value in os.environ.items()
         if name in CHILD_VARIABLES or name.startswith(("LC_", "PYTHON"))
     }
+    env.update(CHILD_SETTINGS)
     env["PYTHONPATH"] = os.pathsep.join(
         part for part in (str(IMPORT_ROOT), env.get("PYTHONPATH")) if part
     )
@@ -163,7 +187,8 @@ class _Child:
 
 
 class Extractor:
-    """A long-lived, isolated child process that extracts text, one file at a time.
+    """A long-lived, isolated child process that extracts text and renders previews, one
+    file at a time.
 
     Safe to share between threads: calls are serialised by a lock, since the child
     reads one file at a time. Each call waits at most `timeout_s` for its file (plus
@@ -184,23 +209,45 @@ class Extractor:
         if not has_extractor(file_type):
             return Extraction.unsupported()
         asked = request(path.absolute(), file_type=file_type, max_chars=self.max_chars)
+        answer = self._ask(asked, EXTRACTION)
+        return Extraction.failed(answer) if isinstance(answer, str) else parse_answer(answer)
+
+    def render(self, path: Path, file_type: str, *, small: Path, large: Path) -> Rendition:
+        """Write the WebP previews of the file at `path`, fitting 320x320 (`small`) and
+        1280x1280 (`large`), and read its image facts on the way.
+
+        Raster images are never enlarged; SVGs and PDFs' first pages are drawn at the size
+        that fits. Both files are written whole (under another name, then renamed) and only
+        when `ready`: otherwise neither exists afterwards, whatever was there before. A bad
+        file ends as `failed`, never as an exception.
+        """
+        file_type = file_type.lower()
+        rendition, previews = Rendition.none(), None
+        if has_preview(file_type):
+            answer = self._ask(render_request(path.absolute(), file_type=file_type), RENDERING)
+            if isinstance(answer, str):
+                rendition = Rendition.failed(answer)
+            else:
+                rendition, previews = parse_render_answer(answer)
+        return write_previews(rendition, previews, small=small, large=large)
+
+    def _ask(self, asked: dict[str, object], work: _Work) -> dict[str, object] | str:
+        """The child's answer to `asked`, or why there is none, as a sentence."""
         with self._lock:
             try:
                 child = self._running_child()
             except (StartFailed, OSError) as exc:
-                return Extraction.failed(f"The extraction process could not start: {exc}.")
+                return f"The {work.process} process could not start: {exc}."
             try:
                 answer = child.ask(asked, self.timeout_s)
             except TimedOut:
                 self._drop_child()
-                return Extraction.failed(
-                    f"Extraction took longer than {_seconds(self.timeout_s)} s, the limit."
-                )
+                return f"{work.activity} took longer than {_seconds(self.timeout_s)} s, the limit."
             except (ChildGone, OSError):
-                return Extraction.failed(self._death_sentence())
+                return self._death_sentence(work)
             if answer.get("leaving") is True:
                 self._drop_child()
-            return parse_answer(answer)
+            return answer
 
     @property
     def child_pid(self) -> int | None:
@@ -209,7 +256,7 @@ class Extractor:
         return None if child is None else child.process.pid
 
     def close(self) -> None:
-        """Stop the child process; a later `extract` would start a new one."""
+        """Stop the child process; a later `extract` or `render` would start a new one."""
         with self._lock:
             if self._child is not None:
                 self._child.close()
@@ -243,7 +290,7 @@ class Extractor:
         child, self._child = self._child, None
         return child.kill()
 
-    def _death_sentence(self) -> str:
+    def _death_sentence(self, work: _Work) -> str:
         """Why the child died on this file, as far as its exit status and size can tell."""
         assert self._child is not None
         child, self._child = self._child, None
@@ -253,16 +300,16 @@ class Extractor:
         # only the system, or an operator, sends SIGKILL.
         if code == -signal.SIGKILL:
             return (
-                "The extraction process was killed by the system, "
+                f"The {work.process} process was killed by the system, "
                 "most likely for using too much memory."
             )
         if code == -signal.SIGXCPU:
-            return "Extraction used more processor time than its limit."
+            return f"{work.activity} used more processor time than its limit."
         # A crash after growing to half the limit was, as far as can be told, an allocation
         # that the limit refused.
         if child.max_rss_bytes >= self.memory_bytes // 2:
-            return f"Extraction needed more than {limit}: the process ran out of memory."
+            return f"{work.activity} needed more than {limit}: the process ran out of memory."
         return (
-            f"The extraction process crashed on this file ({_cause(code)}): "
+            f"The {work.process} process crashed on this file ({_cause(code)}): "
             f"the file may be damaged, or need more than {limit}."
         )

@@ -11,29 +11,33 @@ from service.extraction.result import Unreadable
 from service.extraction.text import TextBudget
 
 _LOAD_ERRORS = {
-    pdfium_c.FPDF_ERR_PASSWORD: "The PDF is encrypted with a password, so its text cannot be read.",
+    pdfium_c.FPDF_ERR_PASSWORD: "The PDF is encrypted with a password, so {cannot}.",
     pdfium_c.FPDF_ERR_SECURITY: (
-        "The PDF is encrypted with a scheme that cannot be opened, so its text cannot be read."
+        "The PDF is encrypted with a scheme that cannot be opened, so {cannot}."
     ),
     pdfium_c.FPDF_ERR_FORMAT: "The PDF is damaged or truncated: it could not be opened.",
     pdfium_c.FPDF_ERR_FILE: "The PDF could not be read from storage.",
 }
 
 
-def _open(path: Path) -> pdfium.PdfDocument | None:
-    """The document, or None when it opens but has no pages (so no text)."""
+def open_document(path: Path, *, cannot: str) -> pdfium.PdfDocument | None:
+    """The document, or None when it opens but has no pages.
+
+    A PDF that does not open raises `Unreadable`; `cannot` finishes the sentence for an
+    encrypted one ("its text cannot be read").
+    """
     try:
         return pdfium.PdfDocument(path)
     except pdfium.PdfiumError as exc:
         # pypdfium2 raises on a page count of zero even when PDFium reports no error.
         if exc.err_code == pdfium_c.FPDF_ERR_SUCCESS:
             return None
-        sentence = _LOAD_ERRORS.get(exc.err_code, f"The PDF could not be opened ({exc}).")
-        raise Unreadable(sentence) from exc
+        sentence = _LOAD_ERRORS.get(exc.err_code, "The PDF could not be opened ({exc}).")
+        raise Unreadable(sentence.format(cannot=cannot, exc=exc)) from exc
 
 
 def extract(path: Path, budget: TextBudget) -> None:
-    document = _open(path)
+    document = open_document(path, cannot="its text cannot be read")
     if document is None:
         return
     try:

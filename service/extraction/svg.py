@@ -6,6 +6,8 @@ are refused rather than expanded or fetched.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
@@ -40,9 +42,11 @@ def _add_words(path: Path, budget: TextBudget) -> None:
             element.clear()  # read and done with: keep memory to the current branch
 
 
-def extract(path: Path, budget: TextBudget) -> None:
+@contextmanager
+def refusing_bad_xml() -> Iterator[None]:
+    """Entity declarations and malformed XML, met while parsing, as `Unreadable` sentences."""
     try:
-        _add_words(path, budget)
+        yield
     except DefusedXmlException as exc:
         raise Unreadable(
             "The SVG declares entities or external references, which are refused "
@@ -50,3 +54,8 @@ def extract(path: Path, budget: TextBudget) -> None:
         ) from exc
     except ParseError as exc:
         raise Unreadable(f"The SVG is not well-formed XML ({exc}).") from exc
+
+
+def extract(path: Path, budget: TextBudget) -> None:
+    with refusing_bad_xml():
+        _add_words(path, budget)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from indexer.query import SearchIndex, SearchQuery, SortField, to_micros
+from service.assets.schemas import Orientation
 from service.config import normalize_file_type
 from service.deps import Reader, SessionDep
 from service.errors import error_responses
@@ -69,6 +70,9 @@ async def list_assets(
     file_name: Annotated[str | None, Query(max_length=1000)] = None,
     file_type: Annotated[list[str] | None, Query()] = None,
     uploaded_by: Annotated[list[str] | None, Query()] = None,
+    orientation: Annotated[
+        list[Orientation] | None, Query(description="Repeated: landscape, portrait, square.")
+    ] = None,
     tag_ids: Annotated[list[uuid.UUID] | None, Query()] = None,
     tag_match: TagMatch = TagMatch.ALL,
     uploaded_after: IsoDateTime | None = None,
@@ -90,6 +94,7 @@ async def list_assets(
         file_name=_text(file_name),
         file_types=[normalize_file_type(value) for value in file_type or []],
         uploaded_by=list(uploaded_by or []),
+        orientations=list(dict.fromkeys(orientation or [])),
         tag_ids=[str(tag_id) for tag_id in tag_ids or []],
         match_all_tags=tag_match is TagMatch.ALL,
         uploaded_after=_micros(uploaded_after, "uploaded_after"),

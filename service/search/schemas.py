@@ -65,7 +65,10 @@ FacetList = Annotated[str, SchemaPattern(FACET_LIST_PATTERN)]
 SearchFieldList = Annotated[str, SchemaPattern(name_list_pattern(SearchField))]
 FacetsParam = Annotated[
     list[FacetList] | None,
-    Query(description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type."),
+    Query(
+        description="Repeated or comma-separated: tags, file_type, uploaded_by, content_type, "
+        "orientation."
+    ),
 ]
 SearchInParam = Annotated[
     list[SearchFieldList] | None,

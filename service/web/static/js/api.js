@@ -122,11 +122,11 @@ export function uploadFile(path, file, { tagIds = [], onProgress = () => {} } = 
   });
 }
 
-// A file's bytes, fetched with the token (an <img src> or a link cannot send one).
-export async function fetchFile(assetId, signal) {
+// Bytes fetched with the token (an <img src> or a link cannot send one).
+async function fetchBlob(path, query, signal) {
   let response;
   try {
-    response = await fetch(buildUrl(`/api/media-assets/${assetId}/download`), {
+    response = await fetch(buildUrl(path, query), {
       headers: { Authorization: `Bearer ${bearer}` },
       signal,
     });
@@ -137,3 +137,10 @@ export async function fetchFile(assetId, signal) {
   if (!response.ok) settle(response.status, await response.text(), null);
   return response.blob();
 }
+
+// A file's bytes.
+export const fetchFile = (assetId, signal) => fetchBlob(`/api/media-assets/${assetId}/download`, {}, signal);
+
+// A WebP preview, `small` (fits 320 px) or `large` (fits 1280 px). The browser's cache
+// revalidates it by its ETag.
+export const fetchPreview = (assetId, size, signal) => fetchBlob(`/api/media-assets/${assetId}/preview`, { size }, signal);

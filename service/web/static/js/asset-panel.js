@@ -1,6 +1,6 @@
 // The asset panel: preview, details, rename, tags, replace, download and delete.
 
-import { api, fetchFile, uploadFile } from "./api.js";
+import { api, fetchFile, fetchPreview, uploadFile } from "./api.js";
 import { byId, confirmAction, formatDateTime, formatSize, h, tagChip, toast } from "./dom.js";
 import { tagPicker } from "./picker.js";
 import { reloadTags } from "./tags.js";
@@ -20,27 +20,29 @@ function dropPreview() {
   previewUrl = null;
 }
 
+const PREVIEW_STATES = {
+  pending: "The preview is being made; reopen the file in a moment.",
+  failed: "No preview could be made of this file. Download it to open it.",
+};
+
 async function renderPreview(asset, box) {
   dropPreview();
-  const type = asset.content_type;
-  const previewable = asset.storage_location && (type.startsWith("image/") || type === "application/pdf");
-  if (!previewable) {
-    box.replaceChildren(h("p", { class: "muted" }, asset.storage_location
-      ? `No preview for ${asset.file_type} files. Download it to open it.`
-      : "This record has no file yet."));
+  const status = asset.preview?.status;
+  if (status !== "ready") {
+    box.replaceChildren(h("p", { class: "muted" }, !asset.storage_location
+      ? "This record has no file yet."
+      : PREVIEW_STATES[status] || `No preview for ${asset.file_type} files. Download it to open it.`));
     return;
   }
   box.replaceChildren(h("p", { class: "muted" }, "Loading the preview…"));
   const load = new AbortController();
   previewLoad = load;
   try {
-    const blob = await fetchFile(asset.id, load.signal);
+    const blob = await fetchPreview(asset.id, "large", load.signal);
     if (load.signal.aborted) return;
     const url = URL.createObjectURL(blob);
     previewUrl = url;
-    box.replaceChildren(type === "application/pdf"
-      ? h("iframe", { src: url, title: `Preview of ${asset.file_name}` })
-      : h("img", { src: url, alt: `Preview of ${asset.file_name}` }));
+    box.replaceChildren(h("img", { src: url, alt: `Preview of ${asset.file_name}` }));
   } catch (error) {
     if (!load.signal.aborted) box.replaceChildren(h("p", { class: "error" }, error.message));
   }

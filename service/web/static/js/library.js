@@ -9,7 +9,9 @@ const FACETS = [
   { key: "tags", title: "Tags", param: "tag_ids", stateKey: "tagIds" },
   { key: "file_type", title: "File type", param: "file_type", stateKey: "fileTypes" },
   { key: "uploaded_by", title: "Uploader", param: "uploaded_by", stateKey: "uploaders" },
+  { key: "orientation", title: "Orientation", param: "orientation", stateKey: "orientations" },
 ];
+const ORIENTATIONS = ["landscape", "portrait", "square"];
 const FACETS_SHOWN = 10;
 const PAGE_SIZES = [24, 48, 96];
 const DEFAULT_PAGE_SIZE = 48;
@@ -23,6 +25,7 @@ const state = {
   tagMatch: "all",
   fileTypes: [],
   uploaders: [],
+  orientations: [],
   after: "",
   before: "",
 };
@@ -47,6 +50,7 @@ function readAddress() {
   state.tagMatch = params.get("match") === "any" ? "any" : "all";
   state.fileTypes = params.getAll("type");
   state.uploaders = params.getAll("by");
+  state.orientations = params.getAll("shape").filter((shape) => ORIENTATIONS.includes(shape));
   state.after = params.get("after") || "";
   state.before = params.get("before") || "";
 }
@@ -61,6 +65,7 @@ function writeAddress() {
   if (state.tagMatch === "any") params.set("match", "any");
   for (const type of state.fileTypes) params.append("type", type);
   for (const user of state.uploaders) params.append("by", user);
+  for (const shape of state.orientations) params.append("shape", shape);
   if (state.after) params.set("after", state.after);
   if (state.before) params.set("before", state.before);
   const query = params.toString();
@@ -85,6 +90,7 @@ function filters() {
   }
   query.file_type = state.fileTypes;
   query.uploaded_by = state.uploaders;
+  query.orientation = state.orientations;
   if (state.after) query.uploaded_after = startOfDay(state.after);
   if (state.before) query.uploaded_before = endOfDay(state.before);
   return query;
@@ -323,7 +329,7 @@ export function startLibrary({ onOpenAsset }) {
   byId("uploaded-after").addEventListener("change", (event) => update({ after: event.target.value }));
   byId("uploaded-before").addEventListener("change", (event) => update({ before: event.target.value }));
   byId("clear-filters").addEventListener("click", () => {
-    update({ tagIds: [], tagMatch: "all", fileTypes: [], uploaders: [], after: "", before: "" });
+    update({ tagIds: [], tagMatch: "all", fileTypes: [], uploaders: [], orientations: [], after: "", before: "" });
     syncControls();
   });
   if (window.matchMedia("(max-width: 720px)").matches) byId("filters-details").open = false;

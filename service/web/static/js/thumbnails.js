@@ -1,12 +1,10 @@
-// Image thumbnails: the image itself, fetched with the token when its card scrolls into view.
-// (A browser cannot send a bearer token from an <img src>.)
+// Thumbnails: each asset's small WebP preview, fetched with the token when its card scrolls
+// into view. (A browser cannot send a bearer token from an <img src>.)
 
-import { fetchFile } from "./api.js";
+import { fetchPreview } from "./api.js";
 import { h } from "./dom.js";
 
-// Larger images show their type badge instead: a grid must not download whole posters.
-const MAX_THUMBNAIL_BYTES = 5_000_000;
-const MAX_CACHED_BYTES = 150_000_000;
+const MAX_CACHED_BYTES = 50_000_000;
 const MAX_PARALLEL = 4;
 const cache = new Map(); // asset id + checksum -> { url, size }, oldest first
 let cachedBytes = 0;
@@ -30,7 +28,7 @@ function pump() {
     if (!img.isConnected) continue;
     const job = { img, controller: new AbortController() };
     running.add(job);
-    fetchFile(asset.id, job.controller.signal)
+    fetchPreview(asset.id, "small", job.controller.signal)
       .then((blob) => {
         const url = URL.createObjectURL(blob);
         remember(key, url, blob.size);
@@ -60,11 +58,9 @@ const observer = new IntersectionObserver((entries) => {
   }
 }, { rootMargin: "200px" });
 
-const hasThumbnail = (asset) => asset.storage_location
-  && asset.content_type.startsWith("image/")
-  && asset.file_size_bytes <= MAX_THUMBNAIL_BYTES;
+const hasThumbnail = (asset) => asset.preview?.status === "ready";
 
-// The thumbnail box for a card: the image for small image files, the file type otherwise.
+// The thumbnail box for a card: the small preview once there is one, the file type otherwise.
 export function thumbnail(asset) {
   const badge = h("span", { class: "type-badge", "aria-hidden": "true" }, (asset.file_type || "file").replace(".", "").toUpperCase());
   if (!hasThumbnail(asset)) return h("span", { class: "thumb" }, badge);
