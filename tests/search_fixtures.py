@@ -3,6 +3,7 @@ tagged library. Registered as a plugin by conftest.py, so every test module has 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,3 +90,18 @@ def library(api: TestClient) -> dict[str, str]:
     upload(api, "saddle stitching guide.pdf", samples.pdf(), (ids["leather"],))
     upload(api, "price list.csv", samples.csv())
     return ids
+
+
+def settled(
+    api: TestClient, asset_id: str, part: str = "content", *, timeout: float = 90
+) -> dict[str, Any]:
+    """The asset once the worker is done with its `part` (its `content`, its `preview`)
+    and the index has caught up with the result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        asset: dict[str, Any] = api.get(f"/api/media-assets/{asset_id}").json()
+        indexed = api.get("/readyz").json()["index_lag"]["pending"] == 0
+        if asset[part]["status"] != "pending" and indexed:
+            return asset
+        assert time.monotonic() < deadline, f"{part} not done in time: {asset[part]}"
+        time.sleep(0.05)

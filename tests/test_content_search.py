@@ -5,7 +5,6 @@ highlighted; failures leave the asset searchable by its name."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from service.app import create_app
 from store.models import AssetContent
 from tests import content_samples, samples
 from tests.conftest import SettingsFactory, bearer, make_token
-from tests.search_fixtures import listing, upload
+from tests.search_fixtures import listing, settled, upload
 
 SAMPLES: list[tuple[str, Callable[[], bytes], str]] = [
     ("pattern.pdf", content_samples.pdf, content_samples.PDF_WORD),
@@ -32,18 +31,6 @@ SAMPLES: list[tuple[str, Callable[[], bytes], str]] = [
 
 def _state(api: TestClient) -> Any:
     return api.app.state  # type: ignore[attr-defined]
-
-
-def settled(api: TestClient, asset_id: str, *, timeout: float = 60) -> dict[str, Any]:
-    """The asset once its extraction is over and the index has caught up with it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        asset = api.get(f"/api/media-assets/{asset_id}").json()
-        indexed = api.get("/readyz").json()["index_lag"]["pending"] == 0
-        if asset["content"]["status"] != "pending" and indexed:
-            return asset  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"extraction did not finish: {asset['content']}"
-        time.sleep(0.05)
 
 
 def found(api: TestClient, search: str, **params: Any) -> list[str]:

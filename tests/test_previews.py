@@ -4,7 +4,6 @@ real images made in the suite, rendered by the content worker in its child proce
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -13,19 +12,7 @@ from PIL import Image
 from service.config import Settings
 from tests import image_samples
 from tests.conftest import stored_files
-from tests.search_fixtures import listing, upload
-
-
-def rendered(api: TestClient, asset_id: str, *, timeout: float = 90) -> dict[str, Any]:
-    """The asset once its previews are made (or failed) and the index has caught up."""
-    deadline = time.monotonic() + timeout
-    while True:
-        asset = api.get(f"/api/media-assets/{asset_id}").json()
-        indexed = api.get("/readyz").json()["index_lag"]["pending"] == 0
-        if asset["preview"]["status"] != "pending" and indexed:
-            return asset  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"no preview in time: {asset['preview']}"
-        time.sleep(0.05)
+from tests.search_fixtures import listing, settled, upload
 
 
 def _picture(response: Any) -> Image.Image:
@@ -37,7 +24,7 @@ def _picture(response: Any) -> Image.Image:
 def test_a_portrait_photo_gets_upright_previews_and_its_facts(api: TestClient) -> None:
     photo = upload(api, "portrait.jpg", image_samples.exif_jpeg())
     assert photo["preview"] == {"status": "pending"} and photo["image"] is None
-    asset = rendered(api, photo["id"])
+    asset = settled(api, photo["id"], "preview")
     assert asset["preview"] == {"status": "ready"}
     width, height = image_samples.PHOTO_SHOWN_SIZE
     assert asset["image"]["width"] == width and asset["image"]["height"] == height
@@ -68,7 +55,7 @@ def test_each_type_gets_previews_and_orientation_filters_and_facets(api: TestCli
     }
     ids = {name: upload(api, name, body)["id"] for name, body in files.items()}
     for asset_id in ids.values():
-        assert rendered(api, asset_id)["preview"]["status"] == "ready"
+        assert settled(api, asset_id, "preview")["preview"]["status"] == "ready"
     first_frame = _picture(api.get(f"/api/media-assets/{ids['frames.gif']}/preview"))
     assert first_frame.convert("RGB").getpixel((5, 5)) == _near(image_samples.GIF_FIRST_FRAME)
     facets = listing(api, facets="orientation", limit=0)["facets"]["orientation"]
@@ -122,16 +109,16 @@ def test_types_without_previews_and_files_that_fail(api: TestClient) -> None:
     assert record["preview"] == {"status": "none"}
     assert "no file" in api.get(f"/api/media-assets/{record['id']}/preview").json()["detail"]
     bomb = upload(api, "bomb.png", image_samples.png_bomb())
-    failed = rendered(api, bomb["id"])
+    failed = settled(api, bomb["id"], "preview")
     assert failed["preview"] == {"status": "failed"} and failed["image"] is None
     detail = api.get(f"/api/media-assets/{bomb['id']}/preview").json()["detail"]
     assert "megapixels" in detail
     cut = upload(api, "cut.jpg", image_samples.damaged_jpeg())
-    assert rendered(api, cut["id"])["preview"]["status"] == "failed"
+    assert settled(api, cut["id"], "preview")["preview"]["status"] == "failed"
     assert [item["file_name"] for item in listing(api, search="bomb")["items"]] == ["bomb.png"]
     # The worker goes on.
     after = upload(api, "after.png", image_samples.png())
-    assert rendered(api, after["id"])["preview"]["status"] == "ready"
+    assert settled(api, after["id"], "preview")["preview"]["status"] == "ready"
 
 
 def test_exact_and_similar_duplicates(api: TestClient) -> None:
@@ -152,7 +139,7 @@ def test_exact_and_similar_duplicates(api: TestClient) -> None:
     )
     smaller = upload(api, "smaller.jpg", image_samples.resized_copy(photo))
     for asset in (first, second, smaller):
-        rendered(api, asset["id"])
+        settled(api, asset["id"], "preview")
     found = api.get(f"/api/media-assets/{first['id']}/duplicates").json()
     assert found["exact"] == [second["id"]]
     similar = {entry["id"]: entry["distance"] for entry in found["similar"]}
@@ -168,14 +155,14 @@ def test_a_replace_or_delete_removes_the_old_previews(
     api: TestClient, engine_settings: Settings
 ) -> None:
     asset = upload(api, "drawing.png", image_samples.png())
-    rendered(api, asset["id"])
+    settled(api, asset["id"], "preview")
     assert len(stored_files(engine_settings)) == 3  # the file and its two previews
     replaced = api.post(
         f"/api/media-assets/{asset['id']}/upload",
         files={"file": ("frames.gif", image_samples.gif(), "image/gif")},
     )
     assert replaced.status_code == 200
-    rendered(api, asset["id"])
+    settled(api, asset["id"], "preview")
     assert len(stored_files(engine_settings)) == 3
     assert api.delete(f"/api/media-assets/{asset['id']}").status_code == 204
     assert stored_files(engine_settings) == []
