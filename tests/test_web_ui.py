@@ -224,6 +224,7 @@ def test_a_user_manages_the_library_in_the_browser(
     _drop_file(page, "wallet pattern.pdf", samples.pdf(), "application/pdf")
     expect(page.locator(".upload.done", has_text="wallet pattern.pdf")).to_have_count(1)
     expect(_summary(page)).to_have_text("2 files.")
+    expect(page.locator(".upload-duplicate")).to_have_count(0)
     expect(_facet_count(page, "tags", "Belts")).to_have_text("2")
     expect(_facet_count(page, "tags", "Tan")).to_have_text("1")
     expect(page.locator(".card", has_text="belt-strap_tan.png").locator("img")).to_have_attribute(
@@ -383,6 +384,23 @@ def test_the_grid_shows_small_previews_not_the_originals(
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(OUTPUT_DIR / "grid-previews.png"), full_page=True)
     print(f"grid: {sum(image_bytes):,} bytes of previews for {originals:,} bytes of originals")
+
+
+def test_an_upload_of_bytes_already_in_the_library_says_so_and_links_to_them(
+    page: Page, start_service: Callable[..., LiveService], tmp_path: Path
+) -> None:
+    service = start_service()
+    page.goto(service.sign_in_url)
+    original = _write(tmp_path / "swatch.png", samples.png(40, 30))
+    page.set_input_files("#file-picker", str(original))
+    expect(page.locator(".upload.done", has_text="swatch.png")).to_have_count(1)
+    copy = _write(tmp_path / "swatch copy.png", samples.png(40, 30))
+    page.set_input_files("#file-picker", str(copy))
+    done = page.locator(".upload.done", has_text="swatch copy.png")
+    expect(done.locator(".upload-duplicate")).to_have_text("already in the library")
+    expect(_summary(page)).to_have_text("2 files.")
+    done.locator(".upload-duplicate").click()
+    expect(page.locator("#asset-title")).to_have_text("swatch.png")
 
 
 def test_failed_uploads_show_the_servers_sentence_beside_the_file(

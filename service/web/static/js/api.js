@@ -97,7 +97,9 @@ export async function getAll(path, query = {}) {
 }
 
 // A multipart upload through XMLHttpRequest, the one browser API that reports upload progress.
-export function uploadFile(path, file, { tagIds = [], onProgress = () => {} } = {}) {
+// `onDuplicates` hears the ids of the assets that already held the same bytes (the
+// upload still stands).
+export function uploadFile(path, file, { tagIds = [], onProgress = () => {}, onDuplicates = () => {} } = {}) {
   const form = new FormData();
   form.append("file", file, file.name);
   for (const tagId of tagIds) form.append("tag_ids", tagId);
@@ -110,7 +112,10 @@ export function uploadFile(path, file, { tagIds = [], onProgress = () => {} } = 
     });
     xhr.addEventListener("load", () => {
       try {
-        resolve(settle(xhr.status, xhr.responseText, xhr.getResponseHeader("X-Index-Status")));
+        const asset = settle(xhr.status, xhr.responseText, xhr.getResponseHeader("X-Index-Status"));
+        const duplicates = xhr.getResponseHeader("X-Duplicate-Of");
+        if (duplicates) onDuplicates(duplicates.split(",").map((id) => id.trim()).filter(Boolean));
+        resolve(asset);
       } catch (error) {
         reject(error);
       }

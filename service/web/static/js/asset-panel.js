@@ -14,6 +14,7 @@ let changed = () => {};
 
 // Stop a preview download still running (the file may be large) and free the shown one.
 function dropPreview() {
+  clearTimeout(previewRecheck);
   previewLoad?.abort();
   previewLoad = null;
   if (previewUrl) URL.revokeObjectURL(previewUrl);
@@ -21,9 +22,26 @@ function dropPreview() {
 }
 
 const PREVIEW_STATES = {
-  pending: "The preview is being made; reopen the file in a moment.",
+  pending: "The preview is being made…",
   failed: "No preview could be made of this file. Download it to open it.",
 };
+const PREVIEW_RECHECK_MS = 1000;
+let previewRecheck = null;
+
+// While the preview is being made, look again now and then, as long as the panel shows
+// the same file (a new file, or a closed panel, cancels it).
+function recheckPreview(asset, box) {
+  previewRecheck = setTimeout(async () => {
+    try {
+      const fresh = await api.get(`/api/media-assets/${asset.id}`);
+      if (box.isConnected && dialog().open && fresh.checksum_sha256 === asset.checksum_sha256) {
+        renderPreview(fresh, box);
+      }
+    } catch {
+      // The asset is gone or the service is away: the panel keeps its sentence.
+    }
+  }, PREVIEW_RECHECK_MS);
+}
 
 async function renderPreview(asset, box) {
   dropPreview();
@@ -32,6 +50,7 @@ async function renderPreview(asset, box) {
     box.replaceChildren(h("p", { class: "muted" }, !asset.storage_location
       ? "This record has no file yet."
       : PREVIEW_STATES[status] || `No preview for ${asset.file_type} files. Download it to open it.`));
+    if (status === "pending") recheckPreview(asset, box);
     return;
   }
   box.replaceChildren(h("p", { class: "muted" }, "Loading the preview…"));

@@ -279,6 +279,27 @@ function update(changes) {
   refresh();
 }
 
+// Previews are made after the upload answers: while a card on the page still waits for
+// its preview, the page looks again, less and less often (a stopped worker is not polled
+// every second for ever).
+const PENDING_FIRST_RECHECK_MS = 1000;
+const PENDING_LAST_RECHECK_MS = 30_000;
+let pendingRecheck = null;
+let pendingDelay = PENDING_FIRST_RECHECK_MS;
+
+function recheckWhilePending(page, number) {
+  clearTimeout(pendingRecheck);
+  if (!page.items.some((asset) => asset.preview?.status === "pending")) {
+    pendingDelay = PENDING_FIRST_RECHECK_MS;
+    return;
+  }
+  pendingRecheck = setTimeout(() => {
+    if (number !== requestNumber) return; // the view changed meanwhile
+    pendingDelay = Math.min(pendingDelay * 2, PENDING_LAST_RECHECK_MS);
+    refresh();
+  }, pendingDelay);
+}
+
 export async function refresh() {
   writeAddress();
   inFlight?.abort();
@@ -297,6 +318,7 @@ export async function refresh() {
     }
     renderPage(page);
     renderFacets(facets);
+    recheckWhilePending(page, mine);
   } catch (error) {
     if (error.name === "AbortError" || mine !== requestNumber) return;
     byId("result-summary").textContent = error.message;

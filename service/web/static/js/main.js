@@ -53,10 +53,13 @@ function showLibrary(identity) {
   startAssetPanel({ writable: identity.canWrite, onChanged: libraryChanged });
   startTagManager({ writable: identity.canWrite, onChanged: libraryChanged });
   if (identity.canWrite) {
-    startUploads({ onUploaded: () => {
-      libraryChanged();
-      reloadTags();
-    } });
+    startUploads({
+      onUploaded: () => {
+        libraryChanged();
+        reloadTags();
+      },
+      onOpenAsset: openAsset,
+    });
   }
   byId("open-tag-manager").addEventListener("click", openTagManager);
   byId("sign-out").addEventListener("click", () => signOut(""));

@@ -10,6 +10,7 @@ let chosenTags = [];
 const queue = [];
 let running = 0;
 let afterUpload = () => {};
+let openAsset = () => {};
 
 function enqueue(files) {
   for (const file of files) {
@@ -38,6 +39,19 @@ function pump() {
   }
 }
 
+// Beside an upload whose bytes the library already held: a link to the (oldest) holder.
+function alreadyInLibrary(row, ids) {
+  const link = h("a", {
+    href: "#",
+    class: "upload-duplicate",
+    onclick: (event) => {
+      event.preventDefault();
+      openAsset(ids[0]);
+    },
+  }, ids.length === 1 ? "already in the library" : `already in the library (${ids.length} copies)`);
+  row.append(link);
+}
+
 async function send({ file, tagIds, row, progress, status }) {
   status.textContent = "Uploading";
   try {
@@ -46,6 +60,7 @@ async function send({ file, tagIds, row, progress, status }) {
       onProgress: (fraction) => {
         progress.value = fraction;
       },
+      onDuplicates: (ids) => alreadyInLibrary(row, ids),
     });
     progress.value = 1;
     status.textContent = "Uploaded";
@@ -59,8 +74,9 @@ async function send({ file, tagIds, row, progress, status }) {
   }
 }
 
-export function startUploads({ onUploaded }) {
+export function startUploads({ onUploaded, onOpenAsset }) {
   afterUpload = onUploaded;
+  openAsset = onOpenAsset;
   const zone = byId("drop-zone");
   const picker = byId("file-picker");
   picker.addEventListener("change", () => {
