@@ -2,7 +2,7 @@
 
 The files of `bench.files`: per type, the test suite's small sample and a larger one as a
 workshop keeps it. Every file goes through `service.extraction.Extractor` with the
-service's limits: the isolated child process the content worker uses, one file at a
+service's limits: the isolated child process the derived-data worker uses, one file at a
 time, each answer read back through its pipe.
 """
 

@@ -334,7 +334,7 @@ def measure_content_upload(
     service: Service, size_bytes: int, *, count: int, timeout: float = 300.0
 ) -> ContentUploadResult:
     """`count` rounds of: a PNG of `size_bytes` (nothing being extracted); a PDF of the
-    same size, whose text the content worker extracts after the answer; at once another
+    same size, whose text the derived-data worker extracts after the answer; at once another
     PNG, while that extraction runs; meanwhile a search for the PDF's own word in the
     content, every 10 ms, times how long after its answer its text is searchable. Every
     asset is deleted at the end of its round.

@@ -41,7 +41,7 @@ def _extraction_table(extraction: dict[str, Any]) -> list[str]:
     limits = extraction["limits"]
     lines = [
         "Each file extracted again and again through `service.extraction.Extractor` (the "
-        "content worker's isolated child process, one file at a time) with the service's "
+        "derived-data worker's isolated child process, one file at a time) with the service's "
         f"limits ({limits['timeout_s']:g} s, {limits['memory_mb']:,} MB, "
         f"{limits['max_chars']:,} characters); the first extraction, which starts the "
         "child, is not counted.",
@@ -112,7 +112,7 @@ def _grown(larger: int, smaller: int) -> str:
 def _content_upload_table(upload: dict[str, Any]) -> list[str]:
     size = f"{upload['megabytes']:g} MB"
     return [
-        f"{upload['uploads']} rounds on the {upload['engine']} engine, the content worker "
+        f"{upload['uploads']} rounds on the {upload['engine']} engine, the derived-data worker "
         "running (in the indexer process): a PNG of "
         f"{size} (RGB noise; no text to extract), then a real PDF of {size} "
         f"({upload['pdf_pages']:,} pages of prose; its text is extracted after the "

@@ -18,7 +18,7 @@ from indexer.worker import IndexerWorker
 from service.assets.routes import router as assets_router
 from service.auth_guard import BearerAuthMiddleware
 from service.config import Settings
-from service.content_worker import content_worker_for
+from service.derived_worker import derived_worker_for
 from service.disk_space import disk_space, low_disk_problem
 from service.errors import install_error_handlers
 from service.openapi_shapes import AllowedMethods, install_openapi, one_value_per_query_parameter
@@ -60,14 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Writes still succeed while the engine is down; the indexer catches up later.
             log.warning("search engine not ready at start-up: %s", exc)
         app.state.indexer = IndexerWorker(engine, app.state.search)
-        app.state.content_worker = content_worker_for(settings, engine)
+        app.state.derived_worker = derived_worker_for(settings, engine)
         if settings.run_indexer:
             app.state.indexer.start()
-            app.state.content_worker.start()
+            app.state.derived_worker.start()
         try:
             yield
         finally:
-            app.state.content_worker.stop()
+            app.state.derived_worker.stop()
             app.state.indexer.stop()
             app.state.search.close()
             app.state.storage.close()

@@ -132,12 +132,12 @@ def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
 
     from indexer.query import EngineUnavailable
     from indexer.worker import IndexerWorker
-    from service.content_worker import content_worker_for
+    from service.derived_worker import derived_worker_for
 
     db, engine = _open_index(settings)
 
     worker = IndexerWorker(db, engine)
-    extraction = content_worker_for(settings, db)
+    extraction = derived_worker_for(settings, db)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())
@@ -157,7 +157,7 @@ def _indexer(_args: argparse.Namespace, settings: Settings) -> int:
 def _extract(args: argparse.Namespace, settings: Settings) -> int:
     """Extract the text of files now, with a progress bar: pending ones (--missing), and
     those that failed (--failed) or every file (--all) again."""
-    from service.content_worker import TEXT
+    from service.derived_worker import TEXT
     from service.extraction import EXTRACTOR_VERSION
     from store import content as stored_content
 
@@ -176,7 +176,7 @@ def _extract(args: argparse.Namespace, settings: Settings) -> int:
 def _previews(args: argparse.Namespace, settings: Settings) -> int:
     """Render previews now, with a progress bar: pending ones (--missing), those that
     failed (--failed) or every file (--all) again."""
-    from service.content_worker import PREVIEWS
+    from service.derived_worker import PREVIEWS
     from service.extraction import RENDERER_VERSION
     from store import previews as stored_previews
 
@@ -204,7 +204,7 @@ def _derive(
 ) -> int:
     """Work through one derived-data queue now, beside any running worker."""
     from indexer.maintenance import show_progress_bar
-    from service.content_worker import content_worker_for
+    from service.derived_worker import derived_worker_for
     from store.db import make_engine
     from store.migrate import require_current_schema
 
@@ -220,7 +220,7 @@ def _derive(
             again = queue.request_again(db, statuses=statuses["failed"])
         total = queue.pending_count(db)
         print(f"{total} files to do ({again} asked for again).", file=sys.stderr)
-        worker = content_worker_for(settings, db, jobs=frozenset({job}))
+        worker = derived_worker_for(settings, db, jobs=frozenset({job}))
         done = 0
 
         def progress() -> None:

@@ -56,23 +56,30 @@ class DerivedQueue:
         *,
         version: str,
         defaults: Mapping[str, Any] | None = None,
+        file_columns: Sequence[str] = (),
     ) -> None:
         self.table: Table = SQLModel.metadata.tables[str(model.__tablename__)]
         # The column that records which version of the worker's code made a result.
         self._version = self.table.c[version]
         # Values of the table's NOT NULL columns for a request that has no result yet.
         self._defaults = dict(defaults or {})
+        # The columns that name stored files made for a row (a text names none).
+        self._file_columns = [self.table.c[name] for name in file_columns]
 
     def request(
         self, session: Session, asset_id: uuid.UUID, *, source: str, status: str
     ) -> Row[Any] | None:
         """Inside the write that stores a new file: ask for its derived data (`pending`),
         or record that its type has none. Whatever was derived from an older file goes:
-        its row is returned, for the caller to remove what it names once committed."""
+        its stored files (the `file_columns`) are returned, for the caller to remove once
+        the write is committed."""
         table = self.table
-        older = session.execute(
-            delete(table).where(table.c.asset_id == asset_id).returning(*table.c)
-        ).first()
+        gone = delete(table).where(table.c.asset_id == asset_id)
+        older = None
+        if self._file_columns:
+            older = session.execute(gone.returning(*self._file_columns)).first()
+        else:
+            session.execute(gone)
         session.execute(
             insert(table).values(
                 asset_id=asset_id,

@@ -88,7 +88,7 @@ class MediaAsset(SQLModel, table=True):
 
 class AssetContent(SQLModel, table=True):
     """The text extracted from an asset's file, kept canonically so that a reindex never
-    extracts again (the content worker fills it in after each upload or replace).
+    extracts again (the derived-data worker fills it in after each upload or replace).
 
     One row per asset that has a file; an asset without a file has none. `status` is
     pending, extracted, empty, unsupported or failed (the contract's words)."""
@@ -117,7 +117,7 @@ class AssetContent(SQLModel, table=True):
 
 
 class AssetPreview(SQLModel, table=True):
-    """The previews and image facts made from an asset's file (the content worker makes
+    """The previews and image facts made from an asset's file (the derived-data worker makes
     them after each upload or replace, beside its text).
 
     One row per asset that has a file. `status` is pending, ready, none (a type without

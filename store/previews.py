@@ -22,7 +22,9 @@ FAILED = "failed"
 # Width and height within this share of each other make a square.
 SQUARE_TOLERANCE = 0.05
 
-QUEUE = DerivedQueue(AssetPreview, version="renderer_version")
+QUEUE = DerivedQueue(
+    AssetPreview, version="renderer_version", file_columns=("small_key", "large_key")
+)
 
 
 def orientation_of(width: int, height: int) -> str:

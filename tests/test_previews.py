@@ -1,5 +1,5 @@
 """Previews, image facts and duplicates through the API, on both engines and databases:
-real images made in the suite, rendered by the content worker in its child process."""
+real images made in the suite, rendered by the derived-data worker in its child process."""
 
 from __future__ import annotations
 

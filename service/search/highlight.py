@@ -29,7 +29,6 @@ EXCERPT_CHARS = 240
 ELLIPSIS = "…"
 # Letters, digits and combining marks: the contract's word characters.
 _WORD = re.compile(r"[^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*")
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
 # A text with no exact or plain-prefix match is scanned this far for a typo: the cost of
 # a highlight stays bounded whatever the file.
 _FUZZY_SCAN_CHARS = 20_000
@@ -67,10 +66,6 @@ class WordMatcher:
 
     def __bool__(self) -> bool:
         return bool(self.query_words)
-
-    def matches(self, word: str) -> bool:
-        folded = unicodedata.normalize("NFC", word).lower()
-        return folded in self.matching({folded})
 
     def matching(self, folded_words: set[str]) -> set[str]:
         """Those of these words (NFC, lowercased) that match: set operations for the words
@@ -190,7 +185,8 @@ def _best_window_start(text: str, spans: list[tuple[int, int]], size: int) -> in
 
 
 def _is_word_character(text: str, at: int) -> bool:
-    return 0 <= at < len(text) and (text[at].isalnum() or unicodedata.combining(text[at]) > 0)
+    """For ASCII text (the only text `_occurrences` reads): a letter or digit."""
+    return 0 <= at < len(text) and text[at].isalnum()
 
 
 def _occurrences(
@@ -230,11 +226,7 @@ def _spans_in(matcher: WordMatcher, text: str) -> list[tuple[int, int]]:
     stretch = text[:_FUZZY_SCAN_CHARS]
     # Each distinct word is judged once (cut and lowercased at C speed), then the words
     # that matched are found again.
-    if stretch.isascii():
-        found = _ASCII_WORD.findall(stretch.lower())  # the same words, faster
-    else:
-        found = _WORD.findall(unicodedata.normalize("NFC", stretch).lower())
-    distinct = set(found)
+    distinct = set(words(stretch))  # the index's own word rule, NFC and lowercased
     # Whole words with a typo first (one C++ pass each): only when there are none, the
     # costlier look at every word's prefixes.
     hits = sorted(matcher.typo_matching(distinct) or matcher.matching(distinct))

@@ -1,4 +1,4 @@
-"""The content worker: extracts the text of each new or replaced file and renders its
+"""The derived-data worker: extracts the text of each new or replaced file and renders its
 previews, out of the request path, into the database (`store.content`,
 `store.previews`) and storage, and queues the asset for the index.
 
@@ -37,7 +37,7 @@ TEXT = "text"
 PREVIEWS = "previews"
 
 
-class ContentWorker:
+class DerivedWorker:
     """Takes pending extractions one at a time and stores each result."""
 
     def __init__(
@@ -148,7 +148,7 @@ class ContentWorker:
                 self._wake.clear()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="content-worker", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="derived-data-worker", daemon=True)
         self._thread.start()
 
     def notify(self) -> None:
@@ -164,11 +164,11 @@ class ContentWorker:
         self._storage.close()
 
 
-def content_worker_for(
+def derived_worker_for(
     settings: Settings, db: Engine, *, jobs: frozenset[str] = frozenset({TEXT, PREVIEWS})
-) -> ContentWorker:
+) -> DerivedWorker:
     """The worker with the limits `settings` give (MEDIA_CONTENT_*)."""
-    return ContentWorker(
+    return DerivedWorker(
         db,
         settings.files_dir,
         timeout_s=settings.content_timeout_s,
