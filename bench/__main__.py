@@ -10,9 +10,11 @@ service into another index. Then, for each engine in --engines, starts the real 
 (`serve --workers N`), counts its processes, and times each query through it, the floor
 (`GET /healthz`) and the same query sent to Meilisearch directly; the SQL way answers
 each query on the same database. Last, on the last run (the embedded one when it runs),
-commit-to-searchable under a steady write load, one large upload, and uploads of a PDF
-whose text is extracted after the answer against a PNG of the same size. Prints tables,
-and the summary last as one JSON line.
+commit-to-searchable under a steady write load, one large upload, uploads of a PDF
+whose text is extracted after the answer against a PNG of the same size, and a camera's
+photo uploaded alone and while another one's previews are rendered. The preview
+rendering throughput per type is measured beside the extraction's. Prints tables, and
+the summary last as one JSON line.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from bench.content_size import (
     meilisearch_without_content,
 )
 from bench.content_text import WORDS_PER_DOCUMENT
-from bench.extraction import measure_extraction
+from bench.extraction import measure_extraction, measure_rendering
 from bench.ingest import (
     measure_commit_to_searchable,
     measure_content_upload,
@@ -58,6 +60,7 @@ from bench.meilisearch_direct import (
     load,
 )
 from bench.meilisearch_server import HOW_TO_ENABLE, meilisearch_server
+from bench.photo_upload import measure_photo_upload
 from bench.queries import PAGE, BenchQuery, build_queries
 from bench.report import judge, machine, markdown_tables, print_tables, summary_line
 from bench.server import Service
@@ -114,6 +117,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=2.0,
         help="time spent extracting each sample file, for the throughput per type (0: none)",
+    )
+    parser.add_argument(
+        "--rendering-seconds",
+        type=float,
+        default=2.0,
+        help="time spent rendering the previews of each sample picture, for the throughput "
+        "per type (0: none)",
+    )
+    parser.add_argument(
+        "--photo-uploads",
+        type=int,
+        default=5,
+        help="rounds of a camera photo's upload, alone and while another is rendered (0: none)",
     )
     parser.add_argument(
         "--without-content",
@@ -268,6 +284,11 @@ def main(argv: list[str] | None = None) -> int:
                 settings, seconds_per_file=args.extraction_seconds
             )
             print(f"extraction: {results['extraction']}", flush=True)
+        if args.rendering_seconds > 0:
+            results["rendering"] = measure_rendering(
+                settings, seconds_per_file=args.rendering_seconds
+            )
+            print(f"rendering: {results['rendering']}", flush=True)
 
         # Meilisearch: its own load rate and an index for its own HTTP times, and a full
         # reindex of the service into an index of the service's.
@@ -361,7 +382,8 @@ def measure_writes(
     engine: str,
     results: dict[str, Any],
 ) -> None:
-    """Commit-to-searchable under a steady write load, then one large upload."""
+    """Commit-to-searchable under a steady write load, one large upload, uploads whose
+    text is extracted after the answer, and photos whose previews are rendered after it."""
     if args.write_seconds > 0:
         latency, pending = measure_commit_to_searchable(
             service,
@@ -385,6 +407,10 @@ def measure_writes(
         )
         results["content_upload"] = {**uploaded.as_dict(), "engine": engine}
         print(f"content upload: {results['content_upload']}", flush=True)
+    if args.photo_uploads > 0:
+        photos = measure_photo_upload(service, count=args.photo_uploads)
+        results["photo_upload"] = {**photos.as_dict(), "engine": engine}
+        print(f"photo upload: {results['photo_upload']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 test suite makes them (`tests.content_samples`) and larger ones as a workshop keeps them
 (a 20-page PDF, a 300-paragraph DOCX, a 5,000-row XLSX, a 1 MB CSV, an SVG with 2,000
 text elements), written with the libraries the extractors read them with and filled
-with the synthetic library's sentences; and, for uploads, a PDF and a PNG of any size.
+with the synthetic library's sentences; pictures of each type with a preview, as the
+suite makes them (`tests.image_samples`) and as a workshop's cameras and screens make
+them; and, for uploads, a PDF and a PNG of any size and a camera's photo.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import docx
+import numpy
 from openpyxl import Workbook
+from PIL import Image, ImageDraw
 
 from bench.content_text import TextMaker
-from tests import content_samples
+from tests import content_samples, image_samples
 
 PDF_PAGES = 20
 PDF_LINES = 50
@@ -143,6 +147,53 @@ def samples(seed: int = 3) -> list[Sample]:
         (f"CSV, {CSV_BYTES / 1e6:g} MB", ".csv", lambda: _csv(words)),
         ("sample SVG", ".svg", content_samples.svg_drawing),
         (f"SVG, {SVG_TEXTS:,} text elements", ".svg", lambda: _svg(words)),
+    ]
+    return [Sample(label, file_type, make()) for label, file_type, make in made]
+
+
+def _photo(size: tuple[int, int], *, seed: int) -> bytes:
+    """A JPEG as a camera writes one: the suite's still life at `size`, with sensor-like
+    noise so it weighs what a photo of that size does (a 24 MP one about 9 MB), EXIF
+    orientation 6 and the time it was taken."""
+    pixels = numpy.asarray(image_samples.drawing(size), dtype=numpy.int16)
+    grain = numpy.random.default_rng(seed).normal(0, 14, pixels.shape).astype(numpy.int16)
+    textured = Image.fromarray(numpy.clip(pixels + grain, 0, 255).astype(numpy.uint8))
+    return image_samples.camera_jpeg(textured, quality=90)
+
+
+def photo(megapixels: int = 24) -> bytes:
+    """A camera's photo of 24 (6000x4000) or 12 (4032x3024) megapixels."""
+    sizes = {24: (6000, 4000), 12: (4032, 3024)}
+    return _photo(sizes[megapixels], seed=megapixels)
+
+
+def _screenshot() -> bytes:
+    """A 2560x1440 PNG screenshot: flat panels and a line of text every 20 pixels."""
+    image = image_samples.drawing((2560, 1440))
+    words = Sentences(11)
+    draw = ImageDraw.Draw(image)
+    for top in range(10, 1440, 20):
+        draw.text((20, top), words.some(3)[:300], fill=(30, 30, 30))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def preview_samples(seed: int = 3) -> list[Sample]:
+    """The files whose previews are measured: per type, the suite's sample, then one as a
+    workshop makes it."""
+    words = Sentences(seed)
+    made: list[tuple[str, str, Callable[[], bytes]]] = [
+        ("sample JPEG, 24 MP drawing, EXIF orientation 6", ".jpg", image_samples.exif_jpeg),
+        ("camera JPEG, 24 MP (6000x4000)", ".jpg", lambda: photo(24)),
+        ("phone JPEG, 12 MP (4032x3024)", ".jpg", lambda: photo(12)),
+        ("sample PNG, 900x600 with transparency", ".png", image_samples.png),
+        ("screenshot PNG, 2560x1440", ".png", _screenshot),
+        ("sample GIF, 400x300, 2 frames", ".gif", image_samples.gif),
+        ("sample SVG", ".svg", content_samples.svg_drawing),
+        (f"SVG, {SVG_TEXTS:,} text elements", ".svg", lambda: _svg(words)),
+        ("sample PDF, 3 pages (first page drawn)", ".pdf", content_samples.pdf),
+        (f"PDF, {PDF_PAGES} pages (first page drawn)", ".pdf", lambda: _pdf(words)),
     ]
     return [Sample(label, file_type, make()) for label, file_type, make in made]
 

@@ -270,7 +270,7 @@ class ContentUploadResult:
         }
 
 
-def _upload_file(
+def upload_file(
     client: Client, file_name: str, content_type: str, data: bytes
 ) -> tuple[float, str]:
     """POST one file; the seconds until the answer, and the new asset's id."""
@@ -354,12 +354,12 @@ def measure_content_upload(
         _pdf_round(service, client, small, rng, "bench-warm-up", timeout=timeout)
         made: list[str] = []  # the PNGs of the round
         for number in range(count):
-            seconds, asset_id = _upload_file(client, f"bench-photo-{number}.png", "image/png", png)
+            seconds, asset_id = upload_file(client, f"bench-photo-{number}.png", "image/png", png)
             result["png_idle"].append(seconds)
             made.append(asset_id)
 
             def during_extraction(number: int = number) -> float:
-                seconds, asset_id = _upload_file(
+                seconds, asset_id = upload_file(
                     client, f"bench-photo-{number}b.png", "image/png", png
                 )
                 made.append(asset_id)
@@ -418,7 +418,7 @@ def _pdf_round(
     when its text was found, and how `meanwhile` went. The PDF is deleted."""
     word = "".join(rng.choice(string.ascii_lowercase) for _ in range(len(PDF_MARK)))
     pdf = template.replace(PDF_MARK, word.encode())
-    seconds, pdf_id = _upload_file(client, f"{name}.pdf", "application/pdf", pdf)
+    seconds, pdf_id = upload_file(client, f"{name}.pdf", "application/pdf", pdf)
     found = _Found(pdf_id)
     polling = threading.Thread(
         target=_time_until_found,

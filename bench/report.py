@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report_content import text_section, text_share
+from bench.report_previews import previews_section
 
 RATIO_TARGET = 2.0
 # "Unchanged", within what a few uploads on a shared machine vary by.
@@ -147,6 +148,7 @@ def judge(results: dict[str, Any]) -> list[Target]:
             )
         )
     targets.append(_content_upload_target(results.get("content_upload")))
+    targets.append(_photo_upload_target(results.get("photo_upload")))
     return targets
 
 
@@ -168,6 +170,23 @@ def _content_upload_target(upload: dict[str, Any] | None) -> Target:
         goal,
         f"PDF {pdf:.2f}x, PNG during extraction {busy:.2f}x (PNG alone: {idle:.0f} ms)",
         max(pdf, busy) <= UPLOAD_TARGET,
+    )
+
+
+def _photo_upload_target(upload: dict[str, Any] | None) -> Target:
+    """Previews are rendered after the answer: a photo sent while another is rendered
+    answers as fast as one sent with nothing to render."""
+    goal = f"p50 <= {UPLOAD_TARGET:g} x the same photo's with nothing being rendered"
+    if not upload:
+        return Target("upload latency unchanged by preview rendering", goal, "not measured", None)
+    idle = upload["photo_idle"]["p50_ms"]
+    busy = upload["photo_during_rendering"]["p50_ms"] / idle
+    return Target(
+        f"upload latency of a {upload['megabytes']:g} MB photo unchanged by preview "
+        f"rendering ({upload['engine']})",
+        goal,
+        f"{busy:.2f}x (alone: {idle:.0f} ms)",
+        busy <= UPLOAD_TARGET,
     )
 
 
@@ -382,6 +401,7 @@ def markdown_tables(results: dict[str, Any], targets: list[Target]) -> str:
         *_ingest_table(results),
         "",
         *text_section(results),
+        *previews_section(results),
         "### Targets",
         "",
         f"At {results['assets']:,} assets.",

@@ -51,7 +51,7 @@ def _extraction_table(extraction: dict[str, Any]) -> list[str]:
     ]
     for measured in extraction["files"]:
         lines.append(
-            f"| {measured['file']} | {measured['type']} | {_size(measured['bytes'])} | "
+            f"| {measured['file']} | {measured['type']} | {file_size(measured['bytes'])} | "
             f"{measured['characters']:,} | {measured['files_per_second']:,.1f} | "
             f"{measured['megabytes_per_second']:.2f} | {measured['p50_ms']:.1f} | "
             f"{measured['runs']} |"
@@ -59,7 +59,7 @@ def _extraction_table(extraction: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _size(size: int) -> str:
+def file_size(size: int) -> str:
     if size >= 1_000_000:
         return f"{size / 1e6:,.1f} MB"
     return f"{size / 1e3:,.1f} kB"
@@ -77,7 +77,7 @@ def _index_size_table(results: dict[str, Any]) -> list[str]:
         rate = results["assets"] / embedded["build_seconds_without_content"]
         reindexed = next((r for r in results["reindex"] if r["engine"] == "embedded"), None)
         lines.append(
-            f"| embedded (the index directory) | {_size(with_text)} | {_size(without)} | "
+            f"| embedded (the index directory) | {file_size(with_text)} | {file_size(without)} | "
             f"{_grown(with_text, without)} | rebuilt at {rate:,.0f} assets/s"
             + (f" (with text: {reindexed['assets_per_second']:,})" if reindexed else "")
             + " |"
@@ -85,7 +85,7 @@ def _index_size_table(results: dict[str, Any]) -> list[str]:
     meili = sizes.get("meilisearch")
     if meili:
         plain = meili.get("without_content")
-        without_text = _size(plain["bytes"]) if plain else "n/a"
+        without_text = file_size(plain["bytes"]) if plain else "n/a"
         added = _grown(meili["bytes"], plain["bytes"]) if plain else "n/a"
         load = "not measured"
         if plain:
@@ -96,9 +96,9 @@ def _index_size_table(results: dict[str, Any]) -> list[str]:
             )
         lines.append(
             f"| Meilisearch (growth of `usedDatabaseSize` while it loaded; documents alone: "
-            f"{_size(meili['document_bytes'])}"
-            + (f" and {_size(plain['document_bytes'])}" if plain else "")
-            + f") | {_size(meili['bytes'])} | {without_text} | {added} | {load} |"
+            f"{file_size(meili['document_bytes'])}"
+            + (f" and {file_size(plain['document_bytes'])}" if plain else "")
+            + f") | {file_size(meili['bytes'])} | {without_text} | {added} | {load} |"
         )
     return lines
 
@@ -106,7 +106,7 @@ def _index_size_table(results: dict[str, Any]) -> list[str]:
 def _grown(larger: int, smaller: int) -> str:
     if not smaller:
         return "n/a"
-    return f"+{_size(larger - smaller)} (x{larger / smaller:.2f})"
+    return f"+{file_size(larger - smaller)} (x{larger / smaller:.2f})"
 
 
 def _content_upload_table(upload: dict[str, Any]) -> list[str]:

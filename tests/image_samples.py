@@ -40,7 +40,7 @@ def _encoded(image: Image.Image, format: str, **options: object) -> bytes:
     return out.getvalue()
 
 
-def _drawing(size: tuple[int, int] = (600, 400)) -> Image.Image:
+def drawing(size: tuple[int, int] = (600, 400)) -> Image.Image:
     """A leather-workshop still life in flat shapes: enough structure for a perceptual hash."""
     image = Image.new("RGB", size, (235, 225, 205))
     draw = ImageDraw.Draw(image)
@@ -65,16 +65,21 @@ def _other_drawing(size: tuple[int, int] = (600, 400)) -> Image.Image:
     return image
 
 
-@cache
-def exif_jpeg() -> bytes:
-    """The 6000x4000 photo with EXIF orientation 6, DateTimeOriginal and its UTC offset."""
+def camera_jpeg(photo: Image.Image, *, quality: int = 88) -> bytes:
+    """`photo` as a camera stores a portrait shot: EXIF orientation 6, DateTimeOriginal
+    and its UTC offset."""
     exif = Image.Exif()
     exif[Base.Orientation] = 6
     details = exif.get_ifd(IFD.Exif)
     details[Base.DateTimeOriginal] = PHOTO_TAKEN_LOCAL
     details[Base.OffsetTimeOriginal] = PHOTO_OFFSET
-    photo = _drawing().resize(PHOTO_SIZE, Image.Resampling.BICUBIC)
-    return _encoded(photo, "JPEG", quality=88, exif=exif)
+    return _encoded(photo, "JPEG", quality=quality, exif=exif)
+
+
+@cache
+def exif_jpeg() -> bytes:
+    """The 6000x4000 photo with EXIF orientation 6, DateTimeOriginal and its UTC offset."""
+    return camera_jpeg(drawing().resize(PHOTO_SIZE, Image.Resampling.BICUBIC))
 
 
 def resized_copy(original: bytes, factor: float = 0.5) -> bytes:
@@ -91,7 +96,7 @@ def unrelated_jpeg() -> bytes:
 
 def png() -> bytes:
     """A 900x600 drawing with a transparent band along the bottom."""
-    image = _drawing((900, 600)).convert("RGBA")
+    image = drawing((900, 600)).convert("RGBA")
     ImageDraw.Draw(image).rectangle((0, 540, 899, 599), fill=(0, 0, 0, 0))
     return _encoded(image, "PNG")
 
@@ -140,7 +145,7 @@ def png_bomb(side: int = BOMB_SIDE) -> bytes:
 
 def damaged_jpeg() -> bytes:
     """A JPEG cut off after its first few kilobytes, as an interrupted copy leaves it."""
-    whole = _encoded(_drawing(), "JPEG", quality=90)
+    whole = _encoded(drawing(), "JPEG", quality=90)
     return whole[: len(whole) // 3]
 
 

@@ -3,7 +3,8 @@ library size, and the share of the library with text and its words, counted agai
 in its database), every query has its HTTP floor and, with a Meilisearch, Meilisearch's
 own time on the same documents; where the index and the SQL way must agree (listings and
 tag filters), their totals are the same; extraction, index sizes and uploads whose text
-is extracted after the answer are measured."""
+is extracted after the answer are measured, and so are preview rendering and uploads of
+a photo while another is rendered."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ REQUESTS = 8
 WORKERS = 2
 CONTENT_SHARE = 0.1
 CONTENT_UPLOADS = 2
+PHOTO_UPLOADS = 2
 HAVE_MEILISEARCH = bool(os.environ.get("MEDIA_TEST_MEILISEARCH_URL")) or bool(meilisearch_binary())
 
 
@@ -70,6 +72,10 @@ def bench_run(bench_dir: Path) -> tuple[dict[str, Any], str]:
             str(CONTENT_UPLOADS),
             "--extraction-seconds",
             "0.01",
+            "--rendering-seconds",
+            "0.01",
+            "--photo-uploads",
+            str(PHOTO_UPLOADS),
             "--workers",
             str(WORKERS),
             "--engines",
@@ -229,4 +235,33 @@ def test_extraction_index_size_and_uploads_with_extraction_are_measured(
     judged = {target["target"] for target in summary["targets"]}
     assert "upload latency of a 2 MB PDF unchanged by extraction (embedded)" in judged
     for heading in ("#### Extraction throughput", "#### Index size", "#### Uploads while"):
+        assert heading in markdown
+
+
+def test_preview_rendering_and_uploads_while_rendering_are_measured(
+    bench_run: tuple[dict[str, Any], str],
+) -> None:
+    summary, markdown = bench_run
+    files = summary["rendering"]["files"]
+    assert sorted({measured["type"] for measured in files}) == [
+        ".gif",
+        ".jpg",
+        ".pdf",
+        ".png",
+        ".svg",
+    ]
+    for measured in files:
+        assert measured["files_per_second"] > 0 and measured["preview_bytes"] > 0, measured
+        assert measured["width"] > 0 and measured["height"] > 0, measured
+    camera = next(measured for measured in files if measured["file"].startswith("camera JPEG"))
+    assert (camera["width"], camera["height"]) == (4000, 6000)  # EXIF orientation 6
+    upload = summary["photo_upload"]
+    assert upload["uploads"] == PHOTO_UPLOADS
+    assert upload["megapixels"] == 24 and upload["megabytes"] > 5
+    for series in ("photo_idle", "photo_during_rendering", "previews_ready_after_answer"):
+        assert upload[series]["p50_ms"] > 0, series
+    judged = {target["target"] for target in summary["targets"]}
+    photo = f"upload latency of a {upload['megabytes']:g} MB photo unchanged by preview rendering"
+    assert f"{photo} (embedded)" in judged
+    for heading in ("### Previews", "#### Preview throughput", "#### Uploads while previews"):
         assert heading in markdown

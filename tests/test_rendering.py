@@ -14,6 +14,7 @@ from PIL import Image
 
 from service.extraction import Extractor, Rendition, has_preview
 from service.extraction.protocol import parse_render_answer
+from service.extraction.render_svg import installed_families
 from tests import content_samples
 from tests import image_samples as samples
 
@@ -212,6 +213,25 @@ def test_an_svg_keeps_its_own_and_embedded_images(extractor: Extractor, tmp_path
     _, large = previews(tmp_path, "kept.svg")
     assert close_to(colour_at(large, 0.25, 0.5), samples.SVG_COLOUR)
     assert close_to(colour_at(large, 0.75, 0.5), samples.CORNER_COLOUR)
+
+
+@pytest.mark.parametrize("family", [None, "serif", "sans-serif", "monospace"])
+def test_svg_text_is_drawn_in_the_fonts_this_machine_has(
+    extractor: Extractor, tmp_path: Path, family: str | None
+) -> None:
+    """resvg's own defaults are Windows fonts: without them, a pattern's labels would
+    silently be missing from its preview."""
+    if not installed_families().any():
+        pytest.skip("fontconfig finds no font on this machine, so no text can be drawn")
+    named = f' font-family="{family}"' if family else ""
+    content = f"""<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100">
+      <rect width="400" height="100" fill="white"/>
+      <text x="10" y="70" font-size="60"{named}>Bifold</text>
+    </svg>""".encode()
+    assert render(extractor, tmp_path, "label.svg", content).status == "ready"
+    _, large = previews(tmp_path, "label.svg")
+    darkest = min(large.convert("L").getdata())
+    assert darkest < 100, "the text left no dark pixel"
 
 
 @pytest.mark.parametrize(("side", "megapixels"), [(samples.BOMB_SIDE, 400), (11_000, 121)])

@@ -10,7 +10,7 @@ from __future__ import annotations
 # Bump when any extractor's output changes, so stored text can be re-extracted.
 EXTRACTOR_VERSION = 1
 # Bump when previews or image facts change, so they can be rendered again.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2  # 2: SVG text in the fonts fontconfig finds
 
 EXTRACTABLE_TYPES: frozenset[str] = frozenset({".pdf", ".docx", ".xlsx", ".csv", ".svg"})
 PREVIEW_TYPES: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".gif", ".svg", ".pdf"})
