@@ -80,6 +80,9 @@ class SearchQuery:
     orientations: Sequence[str] = ()
     tag_ids: Sequence[str] = ()
     match_all_tags: bool = True
+    # None of these tags; and, with `untagged`, no tag at all.
+    exclude_tag_ids: Sequence[str] = ()
+    untagged: bool = False
     uploaded_after: int | None = None
     uploaded_before: int | None = None
     # None means relevance (only with text) or the default `uploaded_at`.
@@ -104,7 +107,7 @@ class SearchQuery:
 # What a facet's own filter is, for disjunctive counts; a facet without a filter of its
 # own (content_type) counts over the whole query either way.
 _WITHOUT_OWN_FILTER: dict[FacetName, dict[str, Any]] = {
-    FacetName.TAGS: {"tag_ids": ()},
+    FacetName.TAGS: {"tag_ids": (), "exclude_tag_ids": (), "untagged": False},
     FacetName.FILE_TYPE: {"file_types": ()},
     FacetName.UPLOADED_BY: {"uploaded_by": ()},
     FacetName.ORIENTATION: {"orientations": ()},

@@ -479,8 +479,17 @@ class EmbeddedEngine:
                 )
             )
         clauses += [(tantivy.Occur.Must, self._filter(q)) for q in filters]
-        if not clauses:
+        excluded = [
+            tantivy.Query.term_query(self.schema, "tag_ids", t) for t in query.exclude_tag_ids
+        ]
+        if query.untagged:
+            excluded.append(tantivy.Query.exists_query("tag_ids"))
+        if not clauses and not excluded:
             return tantivy.Query.all_query()
+        if not clauses:
+            # A boolean query of exclusions alone matches nothing: exclude from everything.
+            clauses.append((tantivy.Occur.Must, self._filter(tantivy.Query.all_query())))
+        clauses += [(tantivy.Occur.MustNot, q) for q in excluded]
         return tantivy.Query.boolean_query(clauses)
 
     def search(self, query: SearchQuery) -> SearchResult:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
+from dataclasses import fields
 from typing import Generic, TypeVar
 
 import tantivy
@@ -26,20 +27,27 @@ def id_from_halves(high: int, low: int) -> str:
     return str(uuid.UUID(int=((high + _SIGN) << 64) | (low + _SIGN)))
 
 
+# What shapes the page rather than deciding which documents match.
+_PAGE_FIELDS = frozenset(
+    {"skip", "limit", "sort_by", "descending", "facets", "disjunctive_facets", "with_items"}
+)
+# Every other field of the query, so a new filter can never be left out of the key.
+_FILTER_FIELDS = tuple(
+    field.name for field in fields(SearchQuery) if field.name not in _PAGE_FIELDS
+)
+
+
+def _hashable(value: object) -> object:
+    if isinstance(value, frozenset):
+        return tuple(sorted(value))
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
+
+
 def filter_key(query: SearchQuery) -> tuple[object, ...]:
     """Everything that decides which documents match (not the page, sort or facets)."""
-    return (
-        query.text,
-        tuple(sorted(query.search_in)),
-        query.file_name,
-        tuple(query.file_types),
-        tuple(query.orientations),
-        tuple(query.uploaded_by),
-        tuple(query.tag_ids),
-        query.match_all_tags,
-        query.uploaded_after,
-        query.uploaded_before,
-    )
+    return tuple(_hashable(getattr(query, name)) for name in _FILTER_FIELDS)
 
 
 EVERYTHING = filter_key(SearchQuery())

@@ -22,7 +22,7 @@ from meilisearch.errors import MeilisearchApiError, MeilisearchError
 from indexer.documents import SearchDocument
 from indexer.engines.base import CatchUp, SwapWindow
 from indexer.engines.meilisearch_async_http import MeilisearchAsyncHttp
-from indexer.engines.meilisearch_filters import all_of, any_of, between
+from indexer.engines.meilisearch_filters import all_of, any_of, between, none_of
 from indexer.engines.meilisearch_http import MeilisearchHttp
 from indexer.query import (
     ALL_SEARCH_FIELDS,
@@ -359,6 +359,10 @@ class MeilisearchEngine:
             filters += all_of("tag_ids", query.tag_ids)
         elif query.tag_ids:
             filters.append(any_of("tag_ids", query.tag_ids))
+        if query.exclude_tag_ids:
+            filters.append(none_of("tag_ids", query.exclude_tag_ids))
+        if query.untagged:
+            filters.append("tag_ids IS EMPTY")
         filters += between("uploaded_at", query.uploaded_after, query.uploaded_before)
         return filters
 

@@ -14,6 +14,10 @@ def any_of(attribute: str, values: Sequence[str]) -> str:
     return f"{attribute} IN [{', '.join(quote(v) for v in values)}]"
 
 
+def none_of(attribute: str, values: Sequence[str]) -> str:
+    return f"{attribute} NOT IN [{', '.join(quote(v) for v in values)}]"
+
+
 def all_of(attribute: str, values: Sequence[str]) -> list[str]:
     return [f"{attribute} = {quote(v)}" for v in values]
 
