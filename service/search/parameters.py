@@ -191,6 +191,36 @@ class ListFilters(BaseModel):
         except ValidationError as exc:
             raise _errors(location, exc.errors(include_url=False), value) from exc
 
+    @classmethod
+    def object_schema(cls) -> dict[str, Any]:
+        """The JSON Schema of what `from_object` accepts: the model's own, with a single
+        value allowed wherever a list is, and no other key."""
+        schema = cls.model_json_schema()
+        definitions = schema.pop("$defs", {})
+        properties = {}
+        for name, field in schema["properties"].items():
+            field = _inlined(field, definitions)
+            arms = field.get("anyOf", [field])
+            singles = [arm["items"] for arm in arms if arm.get("type") == "array"]
+            if singles:
+                rest = {key: value for key, value in field.items() if key != "anyOf"}
+                field = {**rest, "anyOf": [*singles, *arms]}
+            properties[name] = field
+        return {**schema, "properties": properties, "additionalProperties": False}
+
+
+def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """`schema` with each `$ref` to `definitions` replaced by what it names."""
+    if isinstance(schema, list):
+        return [_inlined(item, definitions) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        named = definitions[schema["$ref"].rsplit("/", 1)[-1]]
+        rest = {key: value for key, value in schema.items() if key != "$ref"}
+        return {**_inlined(named, definitions), **rest}
+    return {key: _inlined(value, definitions) for key, value in schema.items()}
+
 
 def _as_list(model: type[BaseModel], key: str, value: Any) -> Any:
     """A single value for a repeated parameter, as a list of one."""
