@@ -68,6 +68,11 @@ INEXPRESSIBLE: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("DELETE", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
     # A rule between two parameters: `disjunctive_facets` must be a subset of `facets`.
     ("GET", "/api/media-assets"): {422: ("must also be asked for in `facets`",)},
+    # Ids must name assets and tags that exist; `untagged` and `tag_ids` exclude each
+    # other in a query as in the list.
+    ("POST", "/api/media-assets/bulk"): {
+        422: (UNKNOWN_TAGS, "These ids name no asset:", "cannot be combined with tag_ids"),
+    },
 }
 
 # Schemathesis' defaults, and the statuses above for their operations only.
