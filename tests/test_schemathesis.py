@@ -66,8 +66,11 @@ INEXPRESSIBLE: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     },
     ("POST", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
     ("DELETE", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
-    # A rule between two parameters: `disjunctive_facets` must be a subset of `facets`.
-    ("GET", "/api/media-assets"): {422: ("must also be asked for in `facets`",)},
+    # Rules between two parameters: `disjunctive_facets` must be a subset of `facets`, and
+    # `untagged=true` excludes `tag_ids`.
+    ("GET", "/api/media-assets"): {
+        422: ("must also be asked for in `facets`", "cannot be combined with tag_ids"),
+    },
     # Ids must name assets and tags that exist; `untagged` and `tag_ids` exclude each
     # other in a query as in the list.
     ("POST", "/api/media-assets/bulk"): {
