@@ -53,9 +53,9 @@ def begin(session: Session) -> None:
     less for a deferral there)."""
     if _is_postgresql(session):
         # SET LOCAL, for this transaction only; migration 0010's trigger reads it.
-        session.execute(select(func.set_config("media.defer_tag_counts", "on", True)))
+        session.connection().execute(select(func.set_config("media.defer_tag_counts", "on", True)))
     else:
-        session.execute(delete(IndexOutbox).where(false()))
+        session.connection().execute(delete(IndexOutbox).where(false()))
 
 
 def lock_assets(session: Session, ids: Collection[uuid.UUID], *, deleting: bool) -> list[uuid.UUID]:
@@ -68,7 +68,7 @@ def lock_assets(session: Session, ids: Collection[uuid.UUID], *, deleting: bool)
         .order_by(col(MediaAsset.id))
         .with_for_update(key_share=not deleting)  # SQLite renders no lock clause
     )
-    return list(session.execute(query).scalars())
+    return list(session.connection().execute(query).scalars())
 
 
 def share_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
@@ -79,17 +79,23 @@ def share_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]
     if not ids:
         return set()
     query = select(col(Tag.id)).where(col(Tag.id).in_(ids)).order_by(col(Tag.id))
-    return set(session.execute(query.with_for_update(read=True, key_share=True)).scalars())
+    return set(
+        session.connection().execute(query.with_for_update(read=True, key_share=True)).scalars()
+    )
 
 
 def tags_of(session: Session, asset_ids: Collection[uuid.UUID]) -> Counter[uuid.UUID]:
     """How many of the assets carry each tag."""
     tag_id = col(MediaAssetTag.tag_id)
-    rows = session.execute(
-        select(tag_id, func.count())
-        .where(col(MediaAssetTag.media_asset_id).in_(id_rows(session, asset_ids)))
-        .group_by(tag_id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(tag_id, func.count())
+            .where(col(MediaAssetTag.media_asset_id).in_(id_rows(session, asset_ids)))
+            .group_by(tag_id)
+        )
+        .all()
+    )
     return Counter({tag: int(count) for tag, count in rows})
 
 
@@ -111,7 +117,7 @@ def link(
         .on_conflict_do_nothing()
         .returning(col(MediaAssetTag.media_asset_id), col(MediaAssetTag.tag_id))
     )
-    return [(asset, tag) for asset, tag in session.execute(statement).all()]
+    return [(asset, tag) for asset, tag in session.connection().execute(statement).all()]
 
 
 def unlink(
@@ -126,13 +132,13 @@ def unlink(
         )
         .returning(col(MediaAssetTag.media_asset_id), col(MediaAssetTag.tag_id))
     )
-    return [(asset, tag) for asset, tag in session.execute(statement).all()]
+    return [(asset, tag) for asset, tag in session.connection().execute(statement).all()]
 
 
 def touch(session: Session, asset_ids: Collection[uuid.UUID]) -> None:
     """The assets changed in this transaction: their updated_at is now."""
     if asset_ids:
-        session.execute(
+        session.connection().execute(
             update(MediaAsset)
             .where(col(MediaAsset.id).in_(id_rows(session, asset_ids)))
             .values(updated_at=utc_now())
@@ -144,17 +150,25 @@ def delete_assets(session: Session, asset_ids: Collection[uuid.UUID]) -> list[st
     """Delete the assets with their links, text and previews; returns the storage keys of
     their files and previews, which the caller removes once the delete is committed."""
     selected = id_rows(session, asset_ids)
-    previews = session.execute(
-        delete(AssetPreview)
-        .where(col(AssetPreview.asset_id).in_(selected))
-        .returning(col(AssetPreview.small_key), col(AssetPreview.large_key))
-    ).all()
-    files = session.execute(
-        delete(MediaAsset)
-        .where(col(MediaAsset.id).in_(selected))
-        .returning(col(MediaAsset.storage_location))
-        .execution_options(synchronize_session=False)
-    ).scalars()
+    previews = (
+        session.connection()
+        .execute(
+            delete(AssetPreview)
+            .where(col(AssetPreview.asset_id).in_(selected))
+            .returning(col(AssetPreview.small_key), col(AssetPreview.large_key))
+        )
+        .all()
+    )
+    files = (
+        session.connection()
+        .execute(
+            delete(MediaAsset)
+            .where(col(MediaAsset.id).in_(selected))
+            .returning(col(MediaAsset.storage_location))
+            .execution_options(synchronize_session=False)
+        )
+        .scalars()
+    )
     keys = [key for key in files if key]
     return keys + [key for row in previews for key in row if key]
 
@@ -168,14 +182,14 @@ def settle_tag_counts(session: Session, moved: Counter[uuid.UUID]) -> None:
     changed = sorted(tag for tag, delta in moved.items() if delta)
     if not changed:
         return
-    session.execute(
+    session.connection().execute(
         select(col(Tag.id))
         .where(col(Tag.id).in_(changed))
         .order_by(col(Tag.id))
         .with_for_update(key_share=True)
     ).all()
     for tag_id in changed:
-        session.execute(
+        session.connection().execute(
             update(Tag)
             .where(col(Tag.id) == tag_id)
             .values(asset_count=col(Tag.asset_count) + moved[tag_id])

@@ -57,17 +57,16 @@ def record_selected(session: Session, asset_ids: Select[Any]) -> None:
     between them (PostgreSQL hands out ids to concurrent inserts interleaved), so the
     write may also wait for those; it never misses one of its own."""
     rows = asset_ids.add_columns(literal(utc_now(), type_=UTCDateTime()))
-    new_ids = session.execute(
+    # Core rows on the session's connection: the ORM's result machinery would cost more
+    # than the insert for 100,000 ids.
+    inserted = session.connection().execute(
         insert(IndexOutbox)
         .from_select([col(IndexOutbox.asset_id), col(IndexOutbox.created_at)], rows)
         .returning(col(IndexOutbox.id))
-    ).scalars()
-    low = high = None
-    for row_id in new_ids:
-        low = row_id if low is None else min(low, row_id)
-        high = row_id if high is None else max(high, row_id)
-    if low is not None and high is not None:
-        _written(session).ranges.append((low, high))
+    )
+    new_ids = [row_id for row_id in inserted.scalars() if row_id is not None]
+    if new_ids:
+        _written(session).ranges.append((min(new_ids), max(new_ids)))
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def _change_tags(
         pairs = bulk.link(session, asset_ids, tag_ids)
     else:
         pairs = bulk.unlink(session, asset_ids, tag_ids)
-    changed = sorted({asset_id for asset_id, _ in pairs})
+    changed = {asset_id for asset_id, _ in pairs}
     step = 1 if adding else -1
     moved: Counter[uuid.UUID] = Counter()
     for _, tag_id in pairs:
