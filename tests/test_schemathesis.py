@@ -39,6 +39,9 @@ HEADERS = bearer(make_token(sub="fuzzer", scope=ADMIN))
 MAX_EXAMPLES = 100
 MIN_CASES = 2000
 UNKNOWN_TAGS = "These tag ids name no tag:"
+# Rules between two list parameters: `disjunctive_facets` must be a subset of `facets`,
+# and untagged=true cannot come with tag_ids.
+LIST_RULES = ("must also be asked for in `facets`", "cannot be combined with tag_ids")
 
 # Answers that schema-valid data may get for rules no JSON Schema can state, by operation
 # and status, with words of the service's sentence for each rule. Everything else a
@@ -66,8 +69,7 @@ INEXPRESSIBLE: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     },
     ("POST", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
     ("DELETE", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
-    # A rule between two parameters: `disjunctive_facets` must be a subset of `facets`.
-    ("GET", "/api/media-assets"): {422: ("must also be asked for in `facets`",)},
+    ("GET", "/api/media-assets"): {422: LIST_RULES},
 }
 
 # Schemathesis' defaults, and the statuses above for their operations only.
