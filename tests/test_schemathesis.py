@@ -70,6 +70,9 @@ INEXPRESSIBLE: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("POST", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
     ("DELETE", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
     ("GET", "/api/media-assets"): {422: LIST_RULES},
+    # The same in a saved view's query, and the query's size as JSON.
+    ("POST", "/api/views"): {422: (*LIST_RULES, "characters as JSON")},
+    ("PUT", "/api/views/{view_id}"): {422: (*LIST_RULES, "characters as JSON")},
 }
 
 # Schemathesis' defaults, and the statuses above for their operations only.
@@ -134,6 +137,13 @@ def _created(response: requests.Response) -> dict[str, Any]:
 
 
 def _seed(client: requests.Session, seeds: dict[str, str], name: str) -> None:
+    if name == "view_id":
+        query = {"tag_ids": seeds["tag_id"], "facets": "tags"}
+        view = _created(
+            client.post("/api/views", json={"name": f"seed {uuid.uuid4().hex}", "query": query})
+        )
+        seeds["view_id"] = view["id"]
+        return
     if name == "tag_id":
         tag = _created(client.post("/api/tags", json={"name": f"seed {uuid.uuid4().hex}"}))
         seeds["tag_id"] = tag["id"]
@@ -150,11 +160,12 @@ def _seed(client: requests.Session, seeds: dict[str, str], name: str) -> None:
 
 @pytest.fixture
 def existing(served: requests.Session) -> dict[str, str]:
-    """A tag, and an asset with a file and that tag, made afresh for each operation (and
-    again after a case deleted one)."""
+    """A tag, an asset with a file and that tag, and a view of it, made afresh for each
+    operation (and again after a case deleted one)."""
     seeds: dict[str, str] = {}
     _seed(served, seeds, "tag_id")
     _seed(served, seeds, "asset_id")
+    _seed(served, seeds, "view_id")
     return seeds
 
 
