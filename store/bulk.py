@@ -52,7 +52,7 @@ def begin(session: Session) -> None:
     next stays true until the commit (its triggers keep counting, as nothing waits the
     less for a deferral there)."""
     if _is_postgresql(session):
-        # SET LOCAL, for this transaction only; migration 0010's trigger reads it.
+        # SET LOCAL, for this transaction only; migration 0012's trigger reads it.
         session.connection().execute(select(func.set_config("media.defer_tag_counts", "on", True)))
     else:
         session.connection().execute(delete(IndexOutbox).where(false()))

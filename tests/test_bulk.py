@@ -391,6 +391,11 @@ BAD_BODIES: dict[str, Any] = {
         "query": {"uploaded_after": "yesterday"},
         "tag_ids": ["{tag}"],
     },
+    "query boolean as text": {
+        "action": "delete",
+        "query": {"untagged": "yes"},
+        "expected_count": 0,
+    },
     "query untagged with tag_ids": {
         "action": "delete",
         "query": {"untagged": True, "tag_ids": "{tag}"},

@@ -15,6 +15,7 @@ from service.consistency import await_caught_up, await_index
 from service.deps import SessionDep, SettingsDep, StorageDep, Writer
 from service.errors import ServiceUnavailable, error_responses
 from service.search.parameters import ListFilters
+from service.search.query_object import from_json_object
 from service.search.service import TooMany, matching_ids
 
 router = APIRouter(tags=["media assets"], responses=error_responses(401, 403))
@@ -45,7 +46,7 @@ async def bulk_change(
     """Add or remove tags on, or delete, every asset selected by ids or by a query: all
     or nothing, answered once the index shows the change."""
     if change.query is not None:
-        filters = ListFilters.from_object(change.query, location=("body", "query"))
+        filters = from_json_object(ListFilters, change.query, location=("body", "query"))
         asset_ids = await _selected(request, filters, most=settings.bulk_max)
     else:
         asset_ids = change.ids or []

@@ -10,6 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from service.assets.schemas import MAX_TAG_IDS
 from service.search.parameters import ListFilters
+from service.search.query_object import object_schema
 from service.text_rules import RequestBody
 
 MAX_BULK_IDS = 10_000
@@ -24,7 +25,7 @@ BulkIds = Annotated[
 ]
 BulkQuery = Annotated[
     dict[str, Any],
-    WithJsonSchema(ListFilters.object_schema()),
+    WithJsonSchema(object_schema(ListFilters, single_values=True)),
     Field(
         description="Every asset the list would find with these filters (no paging, "
         "order or facets); a single value stands for a list of one."

@@ -191,54 +191,6 @@ class ListFilters(BaseModel):
         except ValidationError as exc:
             raise _errors(location, exc.errors(include_url=False), value) from exc
 
-    @classmethod
-    def object_schema(cls) -> dict[str, Any]:
-        """The JSON Schema of what `from_object` accepts: the model's own, with a single
-        value allowed wherever a list is, a boolean also in the words the query string
-        takes, and no other key."""
-        schema = cls.model_json_schema()
-        definitions = schema.pop("$defs", {})
-        properties = {}
-        for name, field in schema["properties"].items():
-            field = _inlined(field, definitions)
-            if field.get("type") == "boolean":
-                rest = {key: value for key, value in field.items() if key != "type"}
-                field = {**rest, "anyOf": _LAX_BOOLEAN}
-            arms = field.get("anyOf", [field])
-            singles = [arm["items"] for arm in arms if arm.get("type") == "array"]
-            if singles:
-                rest = {key: value for key, value in field.items() if key != "anyOf"}
-                field = {**rest, "anyOf": [*singles, *arms]}
-            properties[name] = field
-        return {**schema, "properties": properties, "additionalProperties": False}
-
-
-def _any_case(word: str) -> str:
-    return "".join(f"[{char.lower()}{char.upper()}]" if char.isalpha() else char for char in word)
-
-
-# What pydantic reads as a boolean, as the list reads `untagged=yes` in its query string:
-# true and false, 0 and 1, and these words in any case.
-_BOOLEAN_WORDS = ("0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes")
-_LAX_BOOLEAN = [
-    {"type": "boolean"},
-    {"enum": [0, 1]},
-    {"type": "string", "pattern": f"^(?:{'|'.join(map(_any_case, _BOOLEAN_WORDS))})$"},
-]
-
-
-def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
-    """`schema` with each `$ref` to `definitions` replaced by what it names."""
-    if isinstance(schema, list):
-        return [_inlined(item, definitions) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    if "$ref" in schema:
-        named = definitions[schema["$ref"].rsplit("/", 1)[-1]]
-        rest = {key: value for key, value in schema.items() if key != "$ref"}
-        return {**_inlined(named, definitions), **rest}
-    return {key: _inlined(value, definitions) for key, value in schema.items()}
-
 
 def _as_list(model: type[BaseModel], key: str, value: Any) -> Any:
     """A single value for a repeated parameter, as a list of one."""

@@ -13,8 +13,8 @@ keeps the trigger.
 SQLite has one writer at a time, so nothing there waits any less for it; its
 triggers stay as they are.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0012_bulk_tag_counts
+Revises: 0011_saved_views
 Create Date: 2026-12-07
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0012_bulk_tag_counts"
+down_revision: str | None = "0011_saved_views"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
