@@ -58,7 +58,9 @@ def record_selected(session: Session, asset_ids: Select[Any]) -> None:
     write may also wait for those; it never misses one of its own."""
     rows = asset_ids.add_columns(literal(utc_now(), type_=UTCDateTime()))
     # Core rows on the session's connection: the ORM's result machinery would cost more
-    # than the insert for 100,000 ids.
+    # than the insert for 100,000 ids. The connection does not autoflush as the session
+    # does, so pending objects (links just added) go first or the SELECT misses them.
+    session.flush()
     inserted = session.connection().execute(
         insert(IndexOutbox)
         .from_select([col(IndexOutbox.asset_id), col(IndexOutbox.created_at)], rows)
