@@ -8,7 +8,6 @@ order, facets, highlights). `to_search_query` turns either into the index's ques
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -28,7 +27,7 @@ from indexer.query import (
 from service.assets.schemas import Orientation
 from service.config import normalize_file_type
 from service.pagination import MAX_OFFSET, MAX_PAGE_SIZE, SortDirection
-from service.search.schemas import FacetList, IsoDateTime, SearchFieldList
+from service.search.schemas import FacetList, IdList, IsoDateTime, SearchFieldList
 from service.tags.service import TagMatch
 
 FACET_NAMES = ", ".join(name.value for name in FacetName)
@@ -105,12 +104,15 @@ class ListFilters(BaseModel):
         list[Orientation] | None, Field(description="Repeated: landscape, portrait, square.")
     ] = None
     tag_ids: Annotated[
-        list[uuid.UUID] | None,
-        Field(description="Repeated: all of these tags (any of them with tag_match=any)."),
+        IdList | None,
+        Field(
+            description="Repeated or comma-separated: all of these tags (any of them with "
+            "tag_match=any)."
+        ),
     ] = None
     tag_match: TagMatch = TagMatch.ALL
     exclude_tag_ids: Annotated[
-        list[uuid.UUID] | None, Field(description="Repeated: none of these tags.")
+        IdList | None, Field(description="Repeated or comma-separated: none of these tags.")
     ] = None
     untagged: Annotated[bool, Field(description="true: only assets with no tags.")] = False
     uploaded_after: Annotated[IsoDateTime | None, Field(description="Inclusive.")] = None
@@ -195,7 +197,10 @@ class ListFilters(BaseModel):
 def _as_list(model: type[BaseModel], key: str, value: Any) -> Any:
     """A single value for a repeated parameter, as a list of one."""
     annotation = model.model_fields[key].annotation
-    lists = any(get_origin(arm) is list for arm in (annotation, *get_args(annotation)))
+    arms = [
+        get_args(arm)[0] if get_origin(arm) is Annotated else arm for arm in get_args(annotation)
+    ]
+    lists = any(get_origin(arm) is list for arm in (annotation, *arms))
     return [value] if lists and value is not None and not isinstance(value, list) else value
 
 
