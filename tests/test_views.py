@@ -489,3 +489,11 @@ def test_malformed_view_id_is_422(client: TestClient, bad: str) -> None:
 def test_no_trailing_slash_redirect(client: TestClient) -> None:
     response = client.get("/api/views/", follow_redirects=False)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("ids", [[None, None], False, [1], [True]])
+def test_tag_ids_that_are_not_text_are_422(client: TestClient, ids: Any) -> None:
+    for name in ("tag_ids", "exclude_tag_ids"):
+        response = client.post("/api/views", json={"name": "Odd", "query": {name: ids}})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"][:3] == ["body", "query", name]

@@ -70,11 +70,13 @@ def _split_ids(values: object) -> object:
     `facets` may hold several names; an empty piece stays, to be refused as no id."""
     if not isinstance(values, list):
         return values
-    return [
-        piece.strip()
-        for value in values
-        for piece in (value.split(",") if isinstance(value, str) else [value])
-    ]
+    pieces: list[object] = []
+    for value in values:
+        if isinstance(value, str):
+            pieces.extend(piece.strip() for piece in value.split(","))
+        else:
+            pieces.append(value)  # not text: refused as no id, as it was
+    return pieces
 
 
 # Tag ids, repeated or comma-separated (`tag_ids=a&tag_ids=b` or `tag_ids=a,b`).
