@@ -197,7 +197,7 @@ def _derive(
     done_sentence: str,
 ) -> int:
     """Work through one derived-data queue now, beside any running worker."""
-    from indexer.maintenance import show_progress_bar
+    from indexer.progress import ProgressBar
     from service.derived_worker import derived_worker_for
     from store.db import make_engine
     from store.migrate import require_current_schema
@@ -215,18 +215,11 @@ def _derive(
         total = queue.pending_count(db)
         print(f"{total} files to do ({again} asked for again).", file=sys.stderr)
         worker = derived_worker_for(settings, db, jobs=frozenset({job}))
-        done = 0
-
-        def progress() -> None:
-            nonlocal done
-            done += 1
-            show_progress_bar(args.command, done, total)
-
         try:
-            worker.drain(on_each=progress)
+            with ProgressBar(args.command, total) as bar:
+                done = worker.drain(on_each=bar.advance)
         finally:
             worker.stop()
-        print(file=sys.stderr)
         print(done_sentence.format(done=done))
     finally:
         db.dispose()
