@@ -5,7 +5,7 @@ its trimmed, case-folded key, as tag names are; the list parameters are kept as 
 text, which reads back the same on SQLite and PostgreSQL.
 
 Revision ID: 0011_saved_views
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -19,9 +19,8 @@ from alembic import op
 import store.models
 
 revision: str = "0011_saved_views"
-# 0009 is the head on main while this is written; the asset links' migration (revision
-# "0010") is on its way, and this must be chained after it when both are merged.
-down_revision: str | None = "0009"
+# After the asset links' migration (0010), which was written beside this one.
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
