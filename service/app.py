@@ -22,6 +22,7 @@ from service.config import Settings
 from service.derived_worker import derived_worker_for
 from service.disk_space import disk_space, low_disk_problem
 from service.errors import install_error_handlers
+from service.links.routes import router as links_router
 from service.openapi_shapes import AllowedMethods, install_openapi, one_value_per_query_parameter
 from service.search.routes import router as search_router
 from service.search.tag_directory import TagDirectory
@@ -84,7 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(one_value_per_query_parameter)],
     )
     install_error_handlers(app)
-    install_openapi(app, allowed_types=settings.allowed_extensions)
+    install_openapi(
+        app, allowed_types=settings.allowed_extensions, link_types=settings.entity_types
+    )
     # Added first, so it runs after the token check: OPTIONS is a read like GET.
     app.add_middleware(AllowedMethods)
     app.add_middleware(BearerAuthMiddleware)
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assets_router)
     app.include_router(tags_router)
     app.include_router(views_router)
+    app.include_router(links_router)
     install_web_ui(app)
 
     @app.get("/healthz", tags=["health"])
