@@ -22,7 +22,6 @@ from service.config import Settings
 from service.derived_worker import derived_worker_for
 from service.disk_space import disk_space, low_disk_problem
 from service.errors import install_error_handlers
-from service.links.routes import router as links_router
 from service.openapi_shapes import AllowedMethods, install_openapi, one_value_per_query_parameter
 from service.search.routes import router as search_router
 from service.search.tag_directory import TagDirectory
@@ -96,7 +95,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assets_router)
     app.include_router(tags_router)
     app.include_router(views_router)
-    app.include_router(links_router)
     install_web_ui(app)
 
     @app.get("/healthz", tags=["health"])

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.exceptions import RequestValidationError
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 
 from service.app import create_app
 from service.config import Settings
+from service.search.parameters import ListFilters
 from tests import samples
 from tests.conftest import (
     SettingsFactory,
@@ -286,3 +288,26 @@ def test_the_configured_types_are_the_only_ones(
 def test_unusable_link_types_are_refused_at_start(value: str) -> None:
     with pytest.raises(ValidationError, match="MEDIA_LINK_TYPES"):
         Settings(link_types=value)
+
+
+# Saved views and bulk changes validate link filters as the list does
+
+
+def test_link_filters_in_a_json_query_are_checked_against_the_types() -> None:
+    types = ("project", "product")
+    parsed = ListFilters.from_object(
+        {"linked": " product: 7 ", "entity_type": ["project", "project"]},
+        location=("body", "query"),
+        link_types=types,
+    )
+    query = parsed.search_query(link_types=types)
+    assert list(query.linked) == ["product:7"] and list(query.entity_types) == ["project"]
+    with pytest.raises(RequestValidationError) as refused:
+        ListFilters.from_object(
+            {"linked": ["product:1", "customer:1"]}, location=("body", "query"), link_types=types
+        )
+    [error] = refused.value.errors()
+    assert error["loc"] == ("body", "query", "linked", 1)
+    assert "project, product" in error["msg"]
+    with pytest.raises(RequestValidationError):
+        ListFilters.from_object({"linked": "product"}, location=("body",), link_types=types)

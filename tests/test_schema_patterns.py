@@ -150,6 +150,8 @@ RULES: dict[str, tuple[dict[str, Any], Callable[[str], bool]]] = {
         _link_text_accepted,
     ),
     "gallery entity type": (_gallery_parameter("entity_type"), _entity_type_accepted),
+    "linked": (_media_assets_parameter("linked"), _link_text_accepted),
+    "entity type filter": (_media_assets_parameter("entity_type"), _entity_type_accepted),
     "gallery entity id": (
         _gallery_parameter("entity_id"),
         _model_accepts(LinkIn, "entity_id", entity_type="product"),

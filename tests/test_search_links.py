@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from indexer.documents import load_documents
 from indexer.maintenance import find_drift, reindex
-from indexer.query import FacetName, SearchQuery, open_engine
+from indexer.query import SearchQuery, open_engine
 from tests import samples
 from tests.search_fixtures import listing, names, upload
 
@@ -46,8 +46,14 @@ def linked_library(api: TestClient) -> dict[str, str]:
     return {key: asset["id"] for key, asset in assets.items()}
 
 
-def found(api: TestClient, **fields: Any) -> set[str]:
-    """The file names the app's engine finds for a query (the list route's filters)."""
+def found(api: TestClient, **params: Any) -> set[str]:
+    page = listing(api, **params)
+    assert page["total"] == len(page["items"])
+    return set(names(page))
+
+
+def engine_finds(api: TestClient, **fields: Any) -> set[str]:
+    """The file names the app's engine finds for a query asked of it directly."""
     search = api.app.state.search  # type: ignore[attr-defined]
     result = search.search(SearchQuery(limit=1000, with_items=False, **fields))
     assert result.total == len(result.ids)
@@ -56,28 +62,69 @@ def found(api: TestClient, **fields: Any) -> set[str]:
 
 
 def test_linked_is_any_of_the_entities(api, linked_library) -> None:
-    assert found(api, linked=["product:1"]) == {"saddle.png", "strap.pdf"}
+    assert found(api, linked="product:1") == {"saddle.png", "strap.pdf"}
     assert found(api, linked=["product:1", "product:2"]) == {"saddle.png", "belt.pdf", "strap.pdf"}
-    assert found(api, linked=["product:3"]) == set()
-    # Ids are exact: case tells them apart; the type is part of the link.
-    assert found(api, linked=["customer:acme"]) == set()
-    assert found(api, linked=["project:1"]) == set()
-    # Every one of linked_all (a gallery's entity), beside any of linked.
-    assert found(api, linked_all=["product:1"], linked=["customer:ACME"]) == {"strap.pdf"}
-    assert found(api, linked_all=["product:1", "project:P1"]) == {"saddle.png"}
+    assert found(api, linked="product:3") == set()
+    # Ids are trimmed as when stored, and otherwise exact: case tells them apart, and
+    # the type is part of the link.
+    assert found(api, linked="customer: ACME ") == {"strap.pdf"}
+    assert found(api, linked="customer:acme") == set()
+    assert found(api, linked="project:1") == set()
 
 
-def test_entity_types_are_any_of_the_types(api, linked_library) -> None:
-    assert found(api, entity_types=["customer"]) == {"strap.pdf"}
-    assert found(api, entity_types=["project", "customer"]) == {"saddle.png", "strap.pdf"}
-    assert found(api, entity_types=["product"]) == {"saddle.png", "belt.pdf", "strap.pdf"}
-    assert found(api, entity_types=["documentation"]) == set()
+def test_linked_all_is_every_one_of_them(api, linked_library) -> None:
+    # What a gallery adds for its entity, beside the list's own `linked`.
+    assert engine_finds(api, linked_all=["product:1"], linked=["customer:ACME"]) == {"strap.pdf"}
+    assert engine_finds(api, linked_all=["product:1", "project:P1"]) == {"saddle.png"}
+    assert engine_finds(api, linked_all=["product:1", "product:2"]) == set()
+
+
+def test_entity_type_is_any_of_the_types(api, linked_library) -> None:
+    assert found(api, entity_type="customer") == {"strap.pdf"}
+    assert found(api, entity_type=["project", "customer"]) == {"saddle.png", "strap.pdf"}
+    assert found(api, entity_type="product") == {"saddle.png", "belt.pdf", "strap.pdf"}
+    assert found(api, entity_type="documentation") == set()
 
 
 def test_link_filters_combine_with_the_others(api, linked_library) -> None:
-    assert found(api, linked=["product:1"], file_types=[".pdf"]) == {"strap.pdf"}
-    assert found(api, entity_types=["product"], text="belt") == {"belt.pdf"}
-    assert found(api, entity_types=["project"], linked=["product:2"]) == set()
+    assert found(api, linked="product:1", file_type="pdf") == {"strap.pdf"}
+    assert found(api, entity_type="product", search="belt") == {"belt.pdf"}
+    assert found(api, entity_type="project", linked="product:2") == set()
+    assert found(api, entity_type="product", untagged="true") == {
+        "saddle.png",
+        "belt.pdf",
+        "strap.pdf",
+    }
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"linked": "product"},  # no `:`
+        {"linked": "product:"},
+        {"linked": "supplier:1"},
+        {"linked": "Product:1"},
+        {"linked": "product:a\u200bb"},
+        {"linked": "product:" + "x" * 101},
+        {"entity_type": "supplier"},
+        {"entity_type": ""},
+        {"facets": "entity_types"},
+    ],
+)
+def test_bad_link_parameters_are_422(api, params: dict[str, Any]) -> None:
+    response = api.get("/api/media-assets", params=params)
+    assert response.status_code == 422, response.text
+    error = response.json()["detail"][0]
+    assert error["loc"][0] == "query" and error["msg"]
+
+
+def test_an_unknown_type_in_a_filter_is_named_with_the_allowed_ones(api) -> None:
+    response = api.get("/api/media-assets", params={"linked": ["product:1", "supplier:1"]})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", "linked", 1]
+    assert "project, product, customer, documentation" in error["msg"]
+    assert "supplier" in error["msg"]
 
 
 def test_the_entity_type_facet_counts_assets_per_type(api, linked_library) -> None:
@@ -88,25 +135,36 @@ def test_the_entity_type_facet_counts_assets_per_type(api, linked_library) -> No
         {"value": "customer", "count": 1},
         {"value": "project", "count": 1},
     ]
-    search = api.app.state.search  # type: ignore[attr-defined]
-    plain = search.search(
-        SearchQuery(entity_types=["customer"], facets=[FacetName.ENTITY_TYPE], with_items=False)
-    )
-    assert plain.total == 1
-    assert plain.facets[FacetName.ENTITY_TYPE] == [("customer", 1), ("product", 1)]
+    plain = listing(api, entity_type="customer", facets="entity_type")
+    assert plain["total"] == 1
+    assert plain["facets"]["entity_type"] == [
+        {"value": "customer", "count": 1},
+        {"value": "product", "count": 1},
+    ]
     # Disjunctive: counted as if the type filter were absent, the other filters kept.
-    either = search.search(
-        SearchQuery(
-            entity_types=["customer"],
-            file_types=[".pdf"],
-            facets=[FacetName.ENTITY_TYPE, FacetName.FILE_TYPE],
-            disjunctive_facets=[FacetName.ENTITY_TYPE],
-            with_items=False,
-        )
+    either = listing(
+        api,
+        entity_type="customer",
+        file_type="pdf",
+        facets="entity_type,file_type",
+        disjunctive_facets="entity_type",
     )
-    assert either.total == 1
-    assert either.facets[FacetName.ENTITY_TYPE] == [("product", 2), ("customer", 1)]
-    assert either.facets[FacetName.FILE_TYPE] == [(".pdf", 1)]
+    assert names(either) == ["strap.pdf"]
+    assert either["facets"]["entity_type"] == [
+        {"value": "product", "count": 2},
+        {"value": "customer", "count": 1},
+    ]
+    assert either["facets"]["file_type"] == [{"value": ".pdf", "count": 1}]
+    # `linked` is not the facet's own filter: it narrows the counts either way.
+    narrowed = listing(
+        api,
+        linked="product:2",
+        entity_type="customer",
+        facets="entity_type",
+        disjunctive_facets="entity_type",
+    )
+    assert narrowed["total"] == 0
+    assert narrowed["facets"]["entity_type"] == [{"value": "product", "count": 1}]
 
 
 def test_list_pages_carry_the_links_as_the_asset_json_does(api, linked_library) -> None:
@@ -146,6 +204,29 @@ def test_the_gallery_lists_an_entitys_assets_newest_first(api, linked_library) -
         "limit": 0,
     }
     assert names(gallery(api, "customer", "ACME")) == ["strap.pdf"]
+
+
+def test_the_gallery_takes_every_parameter_of_the_list(api, linked_library) -> None:
+    assert names(gallery(api, "product", "1", file_type="png")) == ["saddle.png"]
+    assert names(gallery(api, "product", "1", search="strap")) == ["strap.pdf"]
+    # The list's `linked` is any of its own entities, on top of the gallery's one.
+    assert names(gallery(api, "product", "1", linked=["customer:ACME", "product:2"])) == [
+        "strap.pdf"
+    ]
+    page = gallery(api, "product", "1", facets="entity_type,file_type", limit=0)
+    assert page["total"] == 2
+    assert page["facets"]["entity_type"] == [
+        {"value": "product", "count": 2},
+        {"value": "customer", "count": 1},
+        {"value": "project", "count": 1},
+    ]
+    assert page["facets"]["file_type"] == [
+        {"value": ".pdf", "count": 1},
+        {"value": ".png", "count": 1},
+    ]
+    for params in ({"sort_by": "colour"}, {"limit": 1001}, {"entity_type": "supplier"}):
+        response = api.get("/api/links/product/1/assets", params=params)
+        assert response.status_code == 422, response.text
 
 
 def test_an_entity_without_assets_is_an_empty_page(api, linked_library) -> None:

@@ -1,1 +1,1 @@
-"""Links from assets to entities of other modules, and each entity's gallery."""
+"""Links from assets to entities of other modules: their shapes and rules."""

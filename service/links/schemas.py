@@ -102,7 +102,8 @@ class LinkPublic(BaseModel):
     entity_id: str
 
 
-def _unknown_type(entity_type: str, types: Sequence[str]) -> str:
+def unknown_type_message(entity_type: str, types: Sequence[str]) -> str:
+    """What a type outside MEDIA_LINK_TYPES is told: the allowed ones."""
     return (
         f"entity_type must be one of the link types {', '.join(types)}; "
         f"{entity_type!r} is not one of them"
@@ -112,7 +113,7 @@ def _unknown_type(entity_type: str, types: Sequence[str]) -> str:
 def require_entity_type(entity_type: str, types: Sequence[str]) -> str:
     """The type, or 422 naming the allowed ones."""
     if entity_type not in types:
-        raise Invalid(f"{_unknown_type(entity_type, types)}.")
+        raise Invalid(f"{unknown_type_message(entity_type, types)}.")
     return entity_type
 
 
@@ -125,16 +126,21 @@ def require_link_types(links: Iterable[LinkIn], types: Sequence[str]) -> list[Li
     return list(found)
 
 
-def parse_link_text(value: str, types: Sequence[str]) -> Link:
-    """`type:id` (split at the first `:`; the id trimmed and checked as in JSON); a
-    ValueError with a sentence otherwise."""
+def parse_link_text(value: str, types: Sequence[str] | None) -> Link:
+    """`type:id` (split at the first `:`; the id trimmed and checked as in JSON), the type
+    one of `types` (for None, any a configuration may name: checked later); a ValueError
+    with a sentence otherwise."""
     entity_type, separator, entity_id = value.partition(LINK_SEPARATOR)
     if not separator:
         raise ValueError(
             f"A link is written entity_type:entity_id, such as product:123; {value!r} has no `:`"
         )
-    if entity_type not in types:
-        raise ValueError(_unknown_type(entity_type, types))
+    if types is not None and entity_type not in types:
+        raise ValueError(unknown_type_message(entity_type, types))
+    if types is None and not LINK_TYPE_PATTERN.fullmatch(entity_type):
+        raise ValueError(
+            f"A link's entity_type is 1 to 50 letters, digits, `_` or `-`; {entity_type!r} is not"
+        )
     return entity_type, clean_entity_id(entity_id)
 
 
