@@ -149,7 +149,8 @@ def test_add_and_remove_links(client: TestClient) -> None:
 def test_link_changes_that_change_nothing_are_no_ops(client: TestClient, method: str) -> None:
     asset = create_record(client, "a.pdf", links=[link("product", "1")])
     same = [link("product", "1")] if method == "POST" else [link("product", "2")]
-    for body in ({"links": same}, {"links": []}):
+    bodies: list[dict[str, Any]] = [{"links": same}, {"links": []}]
+    for body in bodies:
         response = links_call(client, method, asset["id"], body)
         assert response.status_code == 200, response.text
         assert response.json() == asset
@@ -296,7 +297,7 @@ def test_unusable_link_types_are_refused_at_start(value: str) -> None:
 def test_link_filters_in_a_json_query_are_checked_against_the_types() -> None:
     types = ("project", "product")
     parsed = ListFilters.from_object(
-        {"linked": " product: 7 ", "entity_type": ["project", "project"]},
+        {"linked": "product: 7 ", "entity_type": ["project", "project"]},
         location=("body", "query"),
         link_types=types,
     )

@@ -212,6 +212,7 @@ def test_the_schema_states_the_rule_the_service_enforces(rule: str) -> None:
         ("entity id", "a\u200bb", False),
         ("entity id", "a\u00a0b", False),
         ("entity id", "\U000e0001", False),
+        ("entity id", "a\u0378b", True),  # unassigned as yet: allowed
         ("entity type", "product", True),
         ("entity type", "Product", False),
         ("entity type", "supplier", False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
@@ -24,15 +25,25 @@ from store.models import MAX_ENTITY_ID, MAX_ENTITY_TYPE
 MAX_LINKS = 1000
 
 
+# What an id may not hold: controls, format characters (a zero-width space, a right-to-
+# left override), surrogates, private use, and every separator but the plain space.
+# Unassigned code points are allowed: a character newer than this Python's Unicode
+# tables is still text (and a pattern naming every unassigned range would be huge).
+_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"})
+
+
+def _printable(char: str) -> bool:
+    return char == " " or unicodedata.category(char) not in _UNPRINTABLE_CATEGORIES
+
+
 def clean_entity_id(value: str) -> str:
-    """Trimmed; then 1 to 100 characters that Python calls printable: no control, format,
-    private-use or unassigned character, and no whitespace but the plain space."""
+    """Trimmed; then 1 to 100 printable characters (see _UNPRINTABLE_CATEGORIES)."""
     entity_id = value.strip()
     if not entity_id:
         raise ValueError("entity_id must not be empty")
     if len(entity_id) > MAX_ENTITY_ID:
         raise ValueError(f"entity_id must be at most {MAX_ENTITY_ID} characters after trimming")
-    if not entity_id.isprintable():
+    if not all(map(_printable, entity_id)):
         raise ValueError(
             "entity_id must be printable: no control or format characters, and no "
             "whitespace inside it but plain spaces"
@@ -48,7 +59,7 @@ def _entity_id_body() -> str:
         char
         for char in map(chr, range(sys.maxunicode + 1))
         # Surrogates are no text at all (and no Rust regex may name one).
-        if not char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF
+        if not _printable(char) and not 0xD800 <= ord(char) <= 0xDFFF
     )
     edge = char_class(WHITESPACE)
     inner = char_class(unprintable, negated=True)
