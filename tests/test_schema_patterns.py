@@ -264,6 +264,8 @@ _VALID_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "uploaded_after": st.just("2026-11-24T10:15:00Z"),
     "uploaded_before": st.just("2026-11-24T10:15:00-05:00"),
     "search_in": st.sampled_from(["tags", [" content ,file_name"]]),
+    "linked": st.sampled_from(["product:1", ["project: P 7 ", "customer:a:b"], "supplier:1"]),
+    "entity_type": st.sampled_from(["product", ["project", "customer"], "Product"]),
     "skip": st.integers(0, 10**12),
     "limit": st.integers(0, 1000),
     "sort_by": st.sampled_from([None, "file_size_bytes"]),
@@ -281,7 +283,9 @@ _QUERY_ITEMS = st.sampled_from([*_QUERY_KEYS, "colour"]).flatmap(
 
 def _query_accepted(query: dict[str, Any]) -> ListParameters | None:
     try:
-        return from_json_object(ListParameters, query, location=("query",))
+        return from_json_object(
+            ListParameters, query, location=("query",), link_types=SETTINGS.entity_types
+        )
     except RequestValidationError:
         return None
 
@@ -307,4 +311,5 @@ def test_the_view_query_schema_states_what_its_validator_accepts(query: dict[str
         assert shown.is_valid(kept), repr(kept)
         again = _query_accepted(kept)
         assert again is not None
-        assert again.to_search_query() == parsed.to_search_query()
+        types = SETTINGS.entity_types
+        assert again.to_search_query(link_types=types) == parsed.to_search_query(link_types=types)

@@ -5,7 +5,7 @@ its trimmed, case-folded key, as tag names are; the list parameters are kept as 
 text, which reads back the same on SQLite and PostgreSQL.
 
 Revision ID: 0011_saved_views
-Revises: 0010
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -19,8 +19,9 @@ from alembic import op
 import store.models
 
 revision: str = "0011_saved_views"
-# After the asset links' migration (0010), which was written beside this one.
-down_revision: str | None = "0010"
+# 0009 was the head when this was written; the asset links' migration, written beside
+# it, was merged after the bulk changes' as 0013.
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

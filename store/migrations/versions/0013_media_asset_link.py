@@ -5,8 +5,8 @@ The index on the entity serves the reverse look-up: an entity's assets. Existing
 have no links. Their search documents gain link fields, which each engine rebuilds by
 itself at start (the embedded index's schema and Meilisearch's document shape changed).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0013_media_asset_link
+Revises: 0012_bulk_tag_counts
 Create Date: 2026-12-01
 """
 
@@ -17,8 +17,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0013_media_asset_link"
+# Written beside saved views and bulk changes (0011, 0012), merged after them.
+down_revision: str | None = "0012_bulk_tag_counts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
