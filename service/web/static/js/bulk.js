@@ -61,12 +61,12 @@ const attempt = (action) => async () => {
   }
 };
 
-function showForm(opener, title, body, dispose = () => {}) {
+function showForm(opener, title, body, { actions = [], dispose = () => {} } = {}) {
   closeBulkForm();
   error.textContent = "";
   open = { opener, dispose };
   const cancel = h("button", { type: "button", onclick: () => closeBulkForm({ refocus: true }) }, "Cancel");
-  panel.replaceChildren(h("h3", { id: "bulk-form-title" }, title), body, h("div", { class: "actions" }, cancel));
+  panel.replaceChildren(h("h3", { id: "bulk-form-title" }, title), body, h("div", { class: "actions" }, actions, cancel));
   panel.hidden = false;
   panel.querySelector("input, select")?.focus();
 }
@@ -93,8 +93,8 @@ function tagsForm(opener, action) {
       await send(action, { tag_ids: chosen.map((tag) => tag.id) });
     }),
   }, adding ? "Add these tags" : "Remove these tags");
-  showForm(opener, adding ? "Add tags to the selected files" : "Remove tags from the selected files",
-    h("div", { class: "bulk-body" }, picker.element, h("div", { class: "actions" }, apply)), picker.dispose);
+  showForm(opener, adding ? "Add tags to the selected files" : "Remove tags from the selected files", picker.element,
+    { actions: [apply], dispose: picker.dispose });
 }
 
 function linksForm(opener, action) {
