@@ -600,7 +600,8 @@ def test_links_are_edited_in_the_panel_and_in_bulk_and_filter_the_library(
     panel.locator(".link-form select").select_option("product")
     panel.locator(".link-form input").fill("123")
     panel.locator(".link-form button[type=submit]").click()
-    expect(panel.locator(".link-chip")).to_have_text(["product 123"])
+    expect(panel.locator(".link-chip")).to_have_text([re.compile("^product 123")])
+    expect(panel.locator("button[aria-label='Remove link product 123']")).to_have_count(1)
     page.click("#asset-dialog .close")
     expect(_facet_count(page, "entity_type", "product")).to_have_text("1")
 
