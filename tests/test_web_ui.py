@@ -582,6 +582,37 @@ def test_a_range_is_bulk_tagged_the_rest_saved_as_a_view_and_a_whole_query_delet
     page.click("#clear-filters")
     expect(page.locator(".card-name")).to_have_text(names[1:4])
 
+    # A name taken (whatever its case) is refused with the server's sentence; the view is
+    # renamed and deleted by its creator.
+    page.fill("#view-name", "NOT PICKED YET")
+    page.click("#view-save button[type=submit]")
+    expect(page.locator("#view-save .error")).to_contain_text("already exists")
+    page.click("#view-list button[aria-label='Rename view Not picked yet']")
+    page.fill("#view-list .view-rename input", "Still to pick")
+    page.keyboard.press("Enter")
+    expect(page.locator("#view-list .view-apply")).to_have_text(["Still to pick"])
+    expect(page.locator("#view-list .view-apply")).to_be_focused()
+    page.click("#view-list button[aria-label='Delete view Still to pick']")
+    expect(page.locator("#confirm-message")).to_contain_text("Still to pick")
+    page.click("#confirm-button")
+    expect(page.locator("#view-list")).to_have_text("No saved views yet.")
+
+    # A view saved elsewhere with what the page has no control for is applied without it,
+    # and the page says what it left out.
+    httpx.post(
+        f"{service.base}/api/views",
+        json={
+            "name": "Swatches by name",
+            "query": {"search": "swatch", "file_name": "swatch", "sort_by": "created_at"},
+        },
+        headers=admin,
+    ).raise_for_status()
+    page.reload()
+    page.click("#view-list .view-apply:has-text('Swatches by name')")
+    expect(_summary(page)).to_have_text("3 files match “swatch”.")
+    expect(page.locator("#view-notice")).to_contain_text("file_name")
+    expect(page.locator("#view-notice")).to_contain_text("created_at")
+
 
 def test_links_are_edited_in_the_panel_and_in_bulk_and_filter_the_library(
     page: Page, start_service: Callable[..., LiveService]
