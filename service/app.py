@@ -26,6 +26,7 @@ from service.search.routes import router as search_router
 from service.search.tag_directory import TagDirectory
 from service.storage import LocalStorage
 from service.tags.routes import router as tags_router
+from service.views.routes import router as views_router
 from service.web.routes import install_web_ui
 from service.web.sign_in import keep_tokens_out_of_access_logs
 from store.db import make_engine
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(assets_router)
     app.include_router(tags_router)
+    app.include_router(views_router)
     install_web_ui(app)
 
     @app.get("/healthz", tags=["health"])

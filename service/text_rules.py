@@ -79,6 +79,33 @@ def char_class(chars: Iterable[str], *, negated: bool = False) -> str:
 WHITESPACE = frozenset(char for char in map(chr, range(0x3001)) if char.isspace())
 CONTROL_CHARACTERS = frozenset(map(chr, [*range(32), 127]))
 
+
+def trimmed_name(label: str, max_length: int) -> Callable[[str], str]:
+    """The validator of a name (of a tag, of a saved view): 1 to `max_length` characters
+    once trimmed, none of them a control character. Its sentences start with `label`."""
+
+    def clean(value: str) -> str:
+        name = value.strip()
+        if not name:
+            raise ValueError(f"{label} must not be empty")
+        if len(name) > max_length:
+            raise ValueError(f"{label} must be at most {max_length} characters after trimming")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+            raise ValueError(f"{label} must not contain control characters")
+        return name
+
+    return clean
+
+
+def trimmed_name_pattern(max_length: int) -> str:
+    """`trimmed_name` as a pattern: 1 to `max_length` characters without control characters
+    once trimmed, whatever whitespace (control or not) surrounds them."""
+    edge = char_class(WHITESPACE)
+    first_and_last = char_class(WHITESPACE | CONTROL_CHARACTERS, negated=True)
+    inner = char_class(CONTROL_CHARACTERS, negated=True)
+    return f"^{edge}*{first_and_last}(?:{inner}{{0,{max_length - 2}}}{first_and_last})?{edge}*$"
+
+
 NoNulText = Annotated[
     str, AfterValidator(no_nul), SchemaPattern(f"^{char_class({chr(0)}, negated=True)}*$")
 ]

@@ -1,5 +1,6 @@
-"""SQLModel tables: the canonical records of assets, tags and the links between them, and
-the index's bookkeeping (its outbox, and the rebuilds under way with the writes they replay)."""
+"""SQLModel tables: the canonical records of assets, tags and the links between them, saved
+views, and the index's bookkeeping (its outbox, and the rebuilds under way with the writes
+they replay)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 TAG_NAME_UNIQUE = "uq_tag_name_key"
+VIEW_NAME_UNIQUE = "uq_saved_view_name_key"
 
 
 def utc_now() -> datetime:
@@ -67,6 +69,10 @@ def _timestamp_column(*, index: bool = False) -> Column[datetime]:
 def tag_name_key(name: str) -> str:
     """The form in which tag names must be unique: trimmed and case-folded."""
     return name.strip().casefold()
+
+
+# Saved view names are unique in the same form as tag names (` Mine ` and `MINE` collide).
+view_name_key = tag_name_key
 
 
 class MediaAsset(SQLModel, table=True):
@@ -196,6 +202,25 @@ class MediaAssetTag(SQLModel, table=True):
             Uuid(), ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, nullable=False
         )
     )
+
+
+class SavedView(SQLModel, table=True):
+    """A named set of list parameters (`GET /api/media-assets`), shared with every reader;
+    only its creator or an admin changes it."""
+
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("name_key", name=VIEW_NAME_UNIQUE),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    # Unique in the database, as for tags, so concurrent creates cannot both succeed.
+    name_key: str = Field(sa_column=Column(String(400), nullable=False))
+    # The list parameters as a JSON object, validated and normalised: text, not a JSON
+    # column, so it reads back exactly as written on every dialect.
+    query: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+    updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
 
 
 class IndexOutbox(SQLModel, table=True):

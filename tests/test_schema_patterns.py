@@ -13,6 +13,7 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
+from fastapi.exceptions import RequestValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -21,9 +22,11 @@ from service.app import create_app
 from service.assets.schemas import MediaAssetCreate
 from service.assets.upload import TAG_IDS_FIELD_PATTERN
 from service.config import Settings, normalize_file_type
-from service.search.parameters import parse_facets
+from service.search.parameters import ListParameters, parse_facets
+from service.search.query_object import as_object, from_json_object
 from service.tags.schemas import TagCreate
 from service.text_rules import WHITESPACE
+from service.views.schemas import ViewCreate
 from tests.conftest import TEST_SECRET
 
 SETTINGS = Settings(data_dir=Path("unused"), auth_secret=TEST_SECRET)
@@ -97,6 +100,10 @@ RULES: dict[str, tuple[dict[str, Any], Callable[[str], bool]]] = {
         _model_accepts(MediaAssetCreate, "uploaded_by", file_name="a.pdf"),
     ),
     "tag name": (MODELS["TagCreate"]["properties"]["name"], _model_accepts(TagCreate, "name")),
+    "view name": (
+        MODELS["ViewCreate"]["properties"]["name"],
+        _model_accepts(ViewCreate, "name", query={}),
+    ),
     "tag colour": (
         _string(MODELS["TagCreate"]["properties"]["color"]),
         _model_accepts(TagCreate, "color", name="a"),
@@ -145,6 +152,10 @@ def test_the_schema_states_the_rule_the_service_enforces(rule: str) -> None:
         ("tag name", "Sad\tdle", False),
         ("tag name", " " + "a" * 100 + " ", True),
         ("tag name", "a" * 101, False),
+        ("view name", "\t Saddles, newest first \u3000", True),
+        ("view name", "Sad\ndles", False),
+        ("view name", " " + "a" * 100 + " ", True),
+        ("view name", "a" * 101, False),
         ("tag colour", "#abc", True),
         ("tag colour", "#abc\n", False),
         ("facets", " tags , file_type", True),
@@ -164,3 +175,80 @@ def test_edge_values(rule: str, value: str, accepted: bool) -> None:
 def test_whitespace_is_every_character_strip_removes() -> None:
     everything = (chr(code) for code in range(sys.maxunicode + 1))
     assert frozenset(char for char in everything if char.isspace()) == WHITESPACE
+
+
+# A saved view's `query`: values of every JSON type, and text each rule treats specially.
+_QUERY_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 1003),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.sampled_from(TRICKY), max_size=4),
+    st.sampled_from(
+        [
+            *("tags", " tags , content", "tags,", "file_type", "content", "all", "any"),
+            *("asc", "desc", "file_name", "portrait", "5", "true", "yes", ""),
+            *(str(uuid.UUID(int=1)), "2026-11-24T10:15:00Z", "2026-11-24T10:15:00+02:00"),
+            *("w" * 1000, "w" * 1001),
+        ]
+    ),
+)
+# A value each parameter takes, so that most objects drawn hold some valid ones.
+_VALID_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "search": st.text(max_size=5),
+    "file_name": st.text(max_size=5),
+    "file_type": st.sampled_from(["jpg", [".PDF", "csv"]]),
+    "uploaded_by": st.sampled_from(["alice", ["alice", "bob"]]),
+    "orientation": st.sampled_from(["portrait", ["square", "landscape"]]),
+    "tag_ids": st.just([str(uuid.UUID(int=2))]),
+    "tag_match": st.sampled_from(["all", "any"]),
+    "exclude_tag_ids": st.just(str(uuid.UUID(int=3))),
+    "untagged": st.booleans(),
+    "uploaded_after": st.just("2026-11-24T10:15:00Z"),
+    "uploaded_before": st.just("2026-11-24T10:15:00-05:00"),
+    "search_in": st.sampled_from(["tags", [" content ,file_name"]]),
+    "skip": st.integers(0, 10**12),
+    "limit": st.integers(0, 1000),
+    "sort_by": st.sampled_from([None, "file_size_bytes"]),
+    "sort_dir": st.sampled_from(["asc", "desc"]),
+    "facets": st.sampled_from(["tags", ["tags,orientation", "file_type"]]),
+    "highlight": st.booleans(),
+}
+# `disjunctive_facets` must be a subset of `facets`, a rule no JSON Schema states.
+_QUERY_KEYS = [name for name in ListParameters.model_fields if name != "disjunctive_facets"]
+_ANY_VALUE = st.one_of(_QUERY_SCALARS, st.lists(_QUERY_SCALARS, max_size=3))
+_QUERY_ITEMS = st.sampled_from([*_QUERY_KEYS, "colour"]).flatmap(
+    lambda key: st.tuples(st.just(key), st.one_of(_VALID_VALUES.get(key, _ANY_VALUE), _ANY_VALUE))
+)
+
+
+def _query_accepted(query: dict[str, Any]) -> ListParameters | None:
+    try:
+        return from_json_object(ListParameters, query, location=("query",))
+    except RequestValidationError:
+        return None
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_QUERY_ITEMS, max_size=4).map(dict))
+def test_the_view_query_schema_states_what_its_validator_accepts(query: dict[str, Any]) -> None:
+    """The sent `query` schema accepts exactly what the list's validator does, and what is
+    kept (the normalised object) meets the shown schema and reads back the same."""
+    # Another rule between two parameters: untagged=true cannot come with tag_ids.
+    if query.get("untagged") is True and query.get("tag_ids"):
+        return
+    sent = jsonschema_rs.validator_for(
+        MODELS["ViewCreate"]["properties"]["query"], validate_formats=True
+    )
+    shown = jsonschema_rs.validator_for(
+        MODELS["ViewPublic"]["properties"]["query"], validate_formats=True
+    )
+    parsed = _query_accepted(query)
+    assert sent.is_valid(query) == (parsed is not None), repr(query)
+    if parsed is not None:
+        kept = as_object(parsed)
+        assert shown.is_valid(kept), repr(kept)
+        again = _query_accepted(kept)
+        assert again is not None
+        assert again.to_search_query() == parsed.to_search_query()

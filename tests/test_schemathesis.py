@@ -39,6 +39,9 @@ HEADERS = bearer(make_token(sub="fuzzer", scope=ADMIN))
 MAX_EXAMPLES = 100
 MIN_CASES = 2000
 UNKNOWN_TAGS = "These tag ids name no tag:"
+# Rules between two list parameters: `disjunctive_facets` must be a subset of `facets`,
+# and untagged=true cannot come with tag_ids.
+LIST_RULES = ("must also be asked for in `facets`", "cannot be combined with tag_ids")
 
 # Answers that schema-valid data may get for rules no JSON Schema can state, by operation
 # and status, with words of the service's sentence for each rule. Everything else a
@@ -66,8 +69,10 @@ INEXPRESSIBLE: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     },
     ("POST", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
     ("DELETE", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
-    # A rule between two parameters: `disjunctive_facets` must be a subset of `facets`.
-    ("GET", "/api/media-assets"): {422: ("must also be asked for in `facets`",)},
+    ("GET", "/api/media-assets"): {422: LIST_RULES},
+    # The same in a saved view's query, and the query's size as JSON.
+    ("POST", "/api/views"): {422: (*LIST_RULES, "characters as JSON")},
+    ("PUT", "/api/views/{view_id}"): {422: (*LIST_RULES, "characters as JSON")},
 }
 
 # Schemathesis' defaults, and the statuses above for their operations only.
@@ -132,6 +137,13 @@ def _created(response: requests.Response) -> dict[str, Any]:
 
 
 def _seed(client: requests.Session, seeds: dict[str, str], name: str) -> None:
+    if name == "view_id":
+        query = {"tag_ids": seeds["tag_id"], "facets": "tags"}
+        view = _created(
+            client.post("/api/views", json={"name": f"seed {uuid.uuid4().hex}", "query": query})
+        )
+        seeds["view_id"] = view["id"]
+        return
     if name == "tag_id":
         tag = _created(client.post("/api/tags", json={"name": f"seed {uuid.uuid4().hex}"}))
         seeds["tag_id"] = tag["id"]
@@ -148,11 +160,12 @@ def _seed(client: requests.Session, seeds: dict[str, str], name: str) -> None:
 
 @pytest.fixture
 def existing(served: requests.Session) -> dict[str, str]:
-    """A tag, and an asset with a file and that tag, made afresh for each operation (and
-    again after a case deleted one)."""
+    """A tag, an asset with a file and that tag, and a view of it, made afresh for each
+    operation (and again after a case deleted one)."""
     seeds: dict[str, str] = {}
     _seed(served, seeds, "tag_id")
     _seed(served, seeds, "asset_id")
+    _seed(served, seeds, "view_id")
     return seeds
 
 

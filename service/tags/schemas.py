@@ -11,28 +11,16 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from service.text_rules import (
-    CONTROL_CHARACTERS,
-    WHITESPACE,
     NoNulText,
     RequestBody,
     SchemaPattern,
-    char_class,
+    trimmed_name,
+    trimmed_name_pattern,
 )
 
 COLOR_PATTERN = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
 MAX_TAG_NAME = 100
-
-
-def _clean_name(value: str) -> str:
-    name = value.strip()
-    if not name:
-        raise ValueError("Tag name must not be empty")
-    if len(name) > MAX_TAG_NAME:
-        raise ValueError(f"Tag name must be at most {MAX_TAG_NAME} characters after trimming")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise ValueError("Tag name must not contain control characters")
-    return name
 
 
 def _check_color(value: str | None) -> str | None:
@@ -41,16 +29,11 @@ def _check_color(value: str | None) -> str | None:
     return value
 
 
-# `_clean_name` as a pattern: 1 to 100 characters without control characters once
-# trimmed, whatever whitespace (control or not) surrounds them.
-_EDGE = char_class(WHITESPACE)
-_FIRST_AND_LAST = char_class(WHITESPACE | CONTROL_CHARACTERS, negated=True)
-_INNER = char_class(CONTROL_CHARACTERS, negated=True)
-NAME_PATTERN = (
-    f"^{_EDGE}*{_FIRST_AND_LAST}(?:{_INNER}{{0,{MAX_TAG_NAME - 2}}}{_FIRST_AND_LAST})?{_EDGE}*$"
-)
-
-TagName = Annotated[str, AfterValidator(_clean_name), SchemaPattern(NAME_PATTERN)]
+TagName = Annotated[
+    str,
+    AfterValidator(trimmed_name("Tag name", MAX_TAG_NAME)),
+    SchemaPattern(trimmed_name_pattern(MAX_TAG_NAME)),
+]
 TagColor = Annotated[
     Annotated[str, SchemaPattern(f"^{COLOR_PATTERN.pattern}$")] | None,
     AfterValidator(_check_color),
