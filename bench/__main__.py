@@ -11,8 +11,9 @@ service into another index. Then, for each engine in --engines, starts the real 
 (`GET /healthz`) and the same query sent to Meilisearch directly; the SQL way answers
 each query on the same database. Last, on the last run (the embedded one when it runs),
 commit-to-searchable under a steady write load, one large upload, uploads of a PDF
-whose text is extracted after the answer against a PNG of the same size, and a camera's
-photo uploaded alone and while another one's previews are rendered. The preview
+whose text is extracted after the answer against a PNG of the same size, a camera's
+photo uploaded alone and while another one's previews are rendered, and a bulk change: a
+new tag added to many assets selected by a query, and removed again. The preview
 rendering throughput per type is measured beside the extraction's. Prints tables, and
 the summary last as one JSON line.
 """
@@ -35,6 +36,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from bench.bulk import measure_bulk
 from bench.content_size import (
     content_shape,
     embedded_sizes,
@@ -130,6 +132,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=5,
         help="rounds of a camera photo's upload, alone and while another is rendered (0: none)",
+    )
+    parser.add_argument(
+        "--bulk-assets",
+        type=int,
+        default=50_000,
+        help="assets a bulk add_tags (and remove_tags) by a query changes, at most the "
+        "library (0: none)",
     )
     parser.add_argument(
         "--without-content",
@@ -363,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 results["runs"].append(run)
                 if number == len(runs) - 1:
-                    measure_writes(service, library, args, engine, results)
+                    measure_writes(service, library, args, engine, results, assets=counted)
             finally:
                 service.stop()
 
@@ -381,9 +390,12 @@ def measure_writes(
     args: argparse.Namespace,
     engine: str,
     results: dict[str, Any],
+    *,
+    assets: int,
 ) -> None:
     """Commit-to-searchable under a steady write load, one large upload, uploads whose
-    text is extracted after the answer, and photos whose previews are rendered after it."""
+    text is extracted after the answer, photos whose previews are rendered after it, and
+    a bulk change of many assets selected by a query."""
     if args.write_seconds > 0:
         latency, pending = measure_commit_to_searchable(
             service,
@@ -411,6 +423,10 @@ def measure_writes(
         photos = measure_photo_upload(service, count=args.photo_uploads)
         results["photo_upload"] = {**photos.as_dict(), "engine": engine}
         print(f"photo upload: {results['photo_upload']}", flush=True)
+    if args.bulk_assets > 0:
+        bulk = measure_bulk(service, args.bulk_assets, assets)
+        results["bulk"] = {**bulk.as_dict(), "engine": engine}
+        print(f"bulk: {results['bulk']}", flush=True)
 
 
 if __name__ == "__main__":

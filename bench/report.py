@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.report_bulk import bulk_section
 from bench.report_content import text_section, text_share
 from bench.report_previews import previews_section
 
@@ -149,7 +150,23 @@ def judge(results: dict[str, Any]) -> list[Target]:
         )
     targets.append(_content_upload_target(results.get("content_upload")))
     targets.append(_photo_upload_target(results.get("photo_upload")))
+    targets.append(_bulk_target(results.get("bulk")))
     return targets
+
+
+def _bulk_target(bulk: dict[str, Any] | None) -> Target:
+    """Issue 14: a bulk tag by query completes and is searchable when it answers."""
+    goal = "answers 200, not pending, and a search for the tag then finds every asset"
+    if not bulk:
+        return Target("bulk add_tags by a query", goal, "not measured", None)
+    add = bulk["add"]
+    return Target(
+        f"bulk add_tags of {add['matched']:,} assets by a query ({bulk['engine']})",
+        goal,
+        f"{add['seconds']:.1f} s ({add['seconds_per_10k']:.2f} s per 10,000), "
+        f"{add['found_by_tag']:,} found",
+        not add["pending"] and add["found_by_tag"] == add["matched"],
+    )
 
 
 def _content_upload_target(upload: dict[str, Any] | None) -> Target:
@@ -402,6 +419,7 @@ def markdown_tables(results: dict[str, Any], targets: list[Target]) -> str:
         "",
         *text_section(results),
         *previews_section(results),
+        *bulk_section(results),
         "### Targets",
         "",
         f"At {results['assets']:,} assets.",

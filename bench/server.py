@@ -29,7 +29,7 @@ class Client:
     Every request says `Accept-Encoding: identity`: the service and Meilisearch are timed
     on the same uncompressed bodies."""
 
-    def __init__(self, base_url: str, token: str | None) -> None:
+    def __init__(self, base_url: str, token: str | None, *, timeout: float = 120) -> None:
         address = urlsplit(base_url)
         self.headers = {"Accept-Encoding": "identity"}
         if token:
@@ -38,7 +38,7 @@ class Client:
             http.client.HTTPSConnection if address.scheme == "https" else http.client.HTTPConnection
         )
         self._prefix = address.path.rstrip("/")
-        self._connection = connection(address.netloc, timeout=120)
+        self._connection = connection(address.netloc, timeout=timeout)
 
     def send(
         self, method: str, target: str, payload: bytes | None = None

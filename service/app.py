@@ -17,6 +17,7 @@ from indexer.query import EngineUnavailable, open_engine
 from indexer.worker import IndexerWorker
 from service.assets.routes import router as assets_router
 from service.auth_guard import BearerAuthMiddleware
+from service.bulk.routes import router as bulk_router
 from service.config import Settings
 from service.derived_worker import derived_worker_for
 from service.disk_space import disk_space, low_disk_problem
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AllowedMethods)
     app.add_middleware(BearerAuthMiddleware)
     app.include_router(search_router)
+    app.include_router(bulk_router)
     app.include_router(assets_router)
     app.include_router(tags_router)
     app.include_router(views_router)

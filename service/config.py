@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     content_max_chars: int = Field(default=1_000_000, gt=0)
     content_timeout_s: float = Field(default=60.0, gt=0)
     content_memory_mb: int = Field(default=1024, gt=0)
+    # The most assets one bulk change may select (all of them change in one transaction).
+    bulk_max: int = Field(default=100_000, gt=0)
 
     @field_validator("allowed_types")
     @classmethod

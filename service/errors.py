@@ -22,9 +22,12 @@ class DomainError(Exception):
     status_code: ClassVar[int] = 400
     headers: ClassVar[dict[str, str] | None] = None
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, **fields: int | str) -> None:
         super().__init__(detail)
         self.detail = detail
+        # Machine-readable companions of the sentence, beside it in the body (the real
+        # count of a refused bulk delete, say).
+        self.fields = fields
 
 
 class NotFound(DomainError):
@@ -70,7 +73,9 @@ class Forbidden(DomainError):
 
 def error_response(exc: DomainError) -> JSONResponse:
     """The contract's error shape, with the error's own status and headers."""
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        {"detail": exc.detail, **exc.fields}, status_code=exc.status_code, headers=exc.headers
+    )
 
 
 async def _handle_domain_error(_request: Request, exc: Exception) -> JSONResponse:

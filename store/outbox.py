@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, inspect, literal, or_, select
+from sqlalchemy import ColumnElement, Select, func, insert, inspect, literal, or_, select
 from sqlmodel import Session, col
 
 from store.models import IndexOutbox, MediaAssetTag, UTCDateTime, utc_now
@@ -41,25 +42,31 @@ def record_assets(session: Session, asset_ids: Iterable[uuid.UUID]) -> None:
 
 def record_tag_holders(session: Session, tag_id: uuid.UUID) -> None:
     """Every asset carrying the tag: one INSERT … SELECT, so 100,000 holders never become
-    objects in Python. Call it before the links go when the tag is deleted.
+    objects in Python. Call it before the links go when the tag is deleted."""
+    record_selected(
+        session,
+        select(col(MediaAssetTag.media_asset_id)).where(col(MediaAssetTag.tag_id) == tag_id),
+    )
 
-    Only the lowest and highest new id are kept. Other transactions' rows may fall between
-    them (PostgreSQL hands out ids to concurrent inserts interleaved), so the write may
-    also wait for those; it never misses one of its own."""
-    holders = select(
-        col(MediaAssetTag.media_asset_id), literal(utc_now(), type_=UTCDateTime())
-    ).where(col(MediaAssetTag.tag_id) == tag_id)
-    new_ids = session.execute(
+
+def record_selected(session: Session, asset_ids: Select[Any]) -> None:
+    """The assets a SELECT of one column names (a tag's holders, a bulk change's
+    selection): one INSERT … SELECT, one statement however many they are.
+
+    Only the lowest and highest new id are kept. Other transactions' rows may fall
+    between them (PostgreSQL hands out ids to concurrent inserts interleaved), so the
+    write may also wait for those; it never misses one of its own."""
+    rows = asset_ids.add_columns(literal(utc_now(), type_=UTCDateTime()))
+    # Core rows on the session's connection: the ORM's result machinery would cost more
+    # than the insert for 100,000 ids.
+    inserted = session.connection().execute(
         insert(IndexOutbox)
-        .from_select([col(IndexOutbox.asset_id), col(IndexOutbox.created_at)], holders)
+        .from_select([col(IndexOutbox.asset_id), col(IndexOutbox.created_at)], rows)
         .returning(col(IndexOutbox.id))
-    ).scalars()
-    low = high = None
-    for row_id in new_ids:
-        low = row_id if low is None else min(low, row_id)
-        high = row_id if high is None else max(high, row_id)
-    if low is not None and high is not None:
-        _written(session).ranges.append((low, high))
+    )
+    new_ids = [row_id for row_id in inserted.scalars() if row_id is not None]
+    if new_ids:
+        _written(session).ranges.append((min(new_ids), max(new_ids)))
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,18 @@ def any_pending(session: Session, rows: OutboxRows) -> bool:
     """Whether any of these rows is still in the outbox (the indexer deletes applied rows)."""
     query = select(col(IndexOutbox.id)).where(rows.condition()).limit(1)
     return session.execute(query).first() is not None
+
+
+def pending_count(session: Session, rows: OutboxRows) -> int:
+    """How many of these rows are still in the outbox."""
+    query = select(func.count()).select_from(IndexOutbox).where(rows.condition())
+    return int(session.execute(query).scalar_one())
+
+
+def newest_row(session: Session) -> int | None:
+    """The id of the newest row in the outbox (committed, as this session sees it)."""
+    newest: int | None = session.execute(select(func.max(col(IndexOutbox.id)))).scalar_one()
+    return newest
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ ROUTES = [
     Route("POST", "/api/tags", "json:tag", True, 201),
     Route("PUT", "/api/tags/{tag}", "json:recolor", True, 200),
     Route("DELETE", "/api/tags/{tag}", "none", True, 204),
+    Route("POST", "/api/media-assets/bulk", "json:bulk", True, 200),
 ]
 READS = [route for route in ROUTES if not route.writes]
 WRITES = [route for route in ROUTES if route.writes]
@@ -85,6 +86,7 @@ def send(
             "json:tag_ids": {"tag_ids": [tag]},
             "json:tag": {"name": "Suede"},
             "json:recolor": {"color": "#a0522d"},
+            "json:bulk": {"action": "remove_tags", "ids": [ids["asset"]], "tag_ids": [tag]},
         }[route.body]
     response: httpx.Response = client.request(route.method, url, **kwargs)
     return response

@@ -4,7 +4,8 @@ in its database), every query has its HTTP floor and, with a Meilisearch, Meilis
 own time on the same documents; where the index and the SQL way must agree (listings and
 tag filters), their totals are the same; extraction, index sizes and uploads whose text
 is extracted after the answer are measured, and so are preview rendering and uploads of
-a photo while another is rendered."""
+a photo while another is rendered; a bulk change by a query is timed, and the count it
+reports is the one the query selects in its database."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from bench.content_text import WORDS_PER_DOCUMENT
@@ -24,7 +26,7 @@ from bench.meilisearch_server import HOW_TO_ENABLE, meilisearch_binary
 from indexer.text import words
 from service.config import Settings
 from store.db import make_engine
-from store.models import AssetContent
+from store.models import AssetContent, MediaAsset
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = 400
@@ -33,6 +35,7 @@ WORKERS = 2
 CONTENT_SHARE = 0.1
 CONTENT_UPLOADS = 2
 PHOTO_UPLOADS = 2
+BULK_ASSETS = 300  # fewer than the library: the query is a real cut-off, not everything
 HAVE_MEILISEARCH = bool(os.environ.get("MEDIA_TEST_MEILISEARCH_URL")) or bool(meilisearch_binary())
 
 
@@ -76,6 +79,8 @@ def bench_run(bench_dir: Path) -> tuple[dict[str, Any], str]:
             "0.01",
             "--photo-uploads",
             str(PHOTO_UPLOADS),
+            "--bulk-assets",
+            str(BULK_ASSETS),
             "--workers",
             str(WORKERS),
             "--engines",
@@ -265,3 +270,39 @@ def test_preview_rendering_and_uploads_while_rendering_are_measured(
     assert f"{photo} (embedded)" in judged
     for heading in ("### Previews", "#### Preview throughput", "#### Uploads while previews"):
         assert heading in markdown
+
+
+def test_a_bulk_change_by_query_is_timed_and_searchable_when_it_answers(
+    bench_run: tuple[dict[str, Any], str], bench_dir: Path
+) -> None:
+    summary, markdown = bench_run
+    bulk = summary["bulk"]
+    assert bulk["assets"] == BULK_ASSETS
+    assert bulk["engine"] == summary["runs"][-1]["engine"]
+    cutoff = datetime.fromisoformat(bulk["query"]["uploaded_before"])
+    # Counted again here: the assets the query selects in the database the run used.
+    db = make_engine(Settings(data_dir=bench_dir / "bench" / "data").resolved_database_url)
+    try:
+        with db.connect() as connection:
+            selected = connection.execute(
+                select(func.count()).where(col(MediaAsset.uploaded_at) <= cutoff)
+            ).scalar_one()
+    finally:
+        db.dispose()
+    add, remove = bulk["add"], bulk["remove"]
+    assert BULK_ASSETS <= selected < ASSETS
+    assert add["action"] == "add_tags"
+    assert add["matched"] == add["changed"] == add["found_by_tag"] == selected
+    assert remove["action"] == "remove_tags"
+    assert remove["matched"] == remove["changed"] == selected
+    assert remove["found_by_tag"] == 0
+    for step in (add, remove):
+        assert not step["pending"]
+        assert step["seconds"] > 0
+        per_10k = step["seconds"] / step["matched"] * 10_000
+        assert step["seconds_per_10k"] == pytest.approx(per_10k, rel=0.02, abs=0.01)
+    judged = {target["target"]: target for target in summary["targets"]}
+    target = judged[f"bulk add_tags of {selected} assets by a query ({bulk['engine']})"]
+    assert target["met"] is True
+    assert "### Bulk changes" in markdown
+    assert f"| add_tags | {selected} |" in markdown

@@ -59,7 +59,7 @@ def test_serve_refuses_a_newer_schema(settings_factory: SettingsFactory, tmp_pat
     engine.dispose()
     with pytest.raises(SchemaNotCurrent, match="newer"), TestClient(create_app(settings)):
         pass
-    assert head_revision() == "0011_saved_views"
+    assert head_revision() == "0012_bulk_tag_counts"
 
 
 def test_upgrading_from_0001_folds_existing_descriptions(tmp_path: Path) -> None:

@@ -73,6 +73,10 @@ INEXPRESSIBLE: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     # The same in a saved view's query, and the query's size as JSON.
     ("POST", "/api/views"): {422: (*LIST_RULES, "characters as JSON")},
     ("PUT", "/api/views/{view_id}"): {422: (*LIST_RULES, "characters as JSON")},
+    # The same in a bulk change's query; and ids must name assets and tags that exist.
+    ("POST", "/api/media-assets/bulk"): {
+        422: (*LIST_RULES, UNKNOWN_TAGS, "These ids name no asset:"),
+    },
 }
 
 # Schemathesis' defaults, and the statuses above for their operations only.

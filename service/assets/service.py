@@ -153,7 +153,8 @@ def get_content(session: Session, asset_id: uuid.UUID) -> ContentPublic:
     return ContentPublic.model_construct(**asdict(stored_content.read_text(session, asset_id)))
 
 
-def _unknown_tags(tag_ids: Iterable[uuid.UUID]) -> Invalid:
+def unknown_tags(tag_ids: Iterable[uuid.UUID]) -> Invalid:
+    """The 422 of a write naming tags that do not exist."""
     return Invalid(f"These tag ids name no tag: {', '.join(str(tag_id) for tag_id in tag_ids)}.")
 
 
@@ -165,7 +166,7 @@ def _require_tags(session: Session, tag_ids: Iterable[uuid.UUID]) -> list[uuid.U
     found = set(session.execute(select(col(Tag.id)).where(col(Tag.id).in_(wanted))).scalars())
     unknown = [tag_id for tag_id in wanted if tag_id not in found]
     if unknown:
-        raise _unknown_tags(unknown)
+        raise unknown_tags(unknown)
     return wanted
 
 
@@ -265,7 +266,7 @@ def _link(session: Session, asset_id: uuid.UUID, tag_ids: Iterable[uuid.UUID]) -
         return
     present = _lock_tags(session, ordered)
     if vanished := [tag_id for tag_id in ordered if tag_id not in present]:
-        raise _unknown_tags(vanished)  # deleted since the request checked them
+        raise unknown_tags(vanished)  # deleted since the request checked them
     rows = [{"media_asset_id": asset_id, "tag_id": tag_id} for tag_id in ordered]
     insert = postgresql_insert if _is_postgresql(session) else sqlite_insert
     # A link another request added meanwhile is the no-op the contract promises, not a 409.

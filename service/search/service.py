@@ -1,8 +1,10 @@
-"""Asking the index: a list page as bytes, and the ids of a tag's assets."""
+"""Asking the index: a list page as bytes, the ids of a tag's assets, and the ids a bulk
+change selects by query."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import orjson
 from sqlalchemy import Engine
@@ -92,3 +94,31 @@ def tag_asset_ids(
     return IdPage(
         items=[uuid.UUID(value) for value in result.ids], total=result.total, skip=skip, limit=limit
     )
+
+
+async def matching_ids(engine: SearchIndex, query: SearchQuery, *, most: int) -> list[uuid.UUID]:
+    """Every asset `query` finds (its page fields are ignored), in one answer of the index,
+    so that no write between two pages can move an asset past both. TooMany when they
+    are more than `most` (counted first, so a query that finds a million is not read)."""
+    try:
+        counted = await engine.search_async(replace(query, skip=0, limit=0, with_items=False))
+        if counted.total > most:
+            raise TooMany(counted.total)
+        found = await engine.search_async(
+            replace(
+                query, skip=0, limit=most + 1, with_items=False, facets=(), disjunctive_facets=()
+            )
+        )
+    except EngineUnavailable as exc:
+        raise _unavailable(exc) from exc
+    if found.total > most or len(found.ids) > most:
+        raise TooMany(max(found.total, len(found.ids)))
+    return [uuid.UUID(value) for value in found.ids]
+
+
+class TooMany(Exception):
+    """The query finds more assets than a bulk change may select."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
