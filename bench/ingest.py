@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from bench.files import PDF_MARK, upload_pdf, upload_png
 from bench.server import Client, Service, memory_kib, process_family, reset_peak
-from bench.stats import Latency, percentile
+from bench.stats import Latency, p50_and_max
 from indexer.maintenance import find_drift, reindex
 from indexer.query import open_engine
 from service.config import Settings
@@ -250,21 +250,15 @@ class ContentUploadResult:
     truncated: bool
 
     def as_dict(self) -> dict[str, Any]:
-        def figures(seconds: list[float]) -> dict[str, float]:
-            return {
-                "p50_ms": round(percentile(seconds, 0.5) * 1000, 1),
-                "max_ms": round(max(seconds) * 1000, 1),
-            }
-
         return {
             "megabytes": self.megabytes,
             "uploads": len(self.pdf),
             "pdf_pages": self.pdf_pages,
-            "png_idle": figures(self.png_idle),
-            "pdf": figures(self.pdf),
-            "png_during_extraction": figures(self.png_busy),
+            "png_idle": p50_and_max(self.png_idle),
+            "pdf": p50_and_max(self.pdf),
+            "png_during_extraction": p50_and_max(self.png_busy),
             "png_uploads_during_extraction": self.overlapped,
-            "content_searchable_after_answer": figures(self.searchable),
+            "content_searchable_after_answer": p50_and_max(self.searchable),
             "characters_kept": self.characters,
             "truncated": self.truncated,
         }

@@ -12,7 +12,7 @@ from typing import Any
 from bench.files import photo
 from bench.ingest import upload_file
 from bench.server import Client, Service
-from bench.stats import percentile
+from bench.stats import p50_and_max
 
 MEGAPIXELS = 24
 
@@ -26,20 +26,14 @@ class PhotoUploadResult:
     ready: list[float]  # from the first photo's answer until its previews were ready
 
     def as_dict(self) -> dict[str, Any]:
-        def figures(seconds: list[float]) -> dict[str, float]:
-            return {
-                "p50_ms": round(percentile(seconds, 0.5) * 1000, 1),
-                "max_ms": round(max(seconds) * 1000, 1),
-            }
-
         return {
             "megabytes": self.megabytes,
             "megapixels": MEGAPIXELS,
             "uploads": len(self.idle),
-            "photo_idle": figures(self.idle),
-            "photo_during_rendering": figures(self.busy),
+            "photo_idle": p50_and_max(self.idle),
+            "photo_during_rendering": p50_and_max(self.busy),
             "uploads_during_rendering": self.overlapped,
-            "previews_ready_after_answer": figures(self.ready),
+            "previews_ready_after_answer": p50_and_max(self.ready),
         }
 
 

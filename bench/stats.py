@@ -13,6 +13,14 @@ def percentile(samples: Sequence[float], fraction: float) -> float:
     return ordered[rank - 1]
 
 
+def p50_and_max(seconds: Sequence[float]) -> dict[str, float]:
+    """A few timed uploads' figures: their median and their slowest, in milliseconds."""
+    return {
+        "p50_ms": round(percentile(seconds, 0.5) * 1000, 1),
+        "max_ms": round(max(seconds) * 1000, 1),
+    }
+
+
 @dataclass(frozen=True)
 class Latency:
     count: int

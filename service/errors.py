@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request, Response
@@ -10,7 +12,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.text_rules import is_storable
@@ -164,3 +167,18 @@ def is_constraint_violation(exc: Exception, *, constraint: str, column: str) -> 
     """Whether an IntegrityError names `constraint` (PostgreSQL) or `column` (SQLite's wording)."""
     message = str(getattr(exc, "orig", exc))
     return constraint in message or column in message
+
+
+@contextmanager
+def unique_name(
+    session: Session, name: str, *, noun: str, constraint: str, column: str
+) -> Iterator[None]:
+    """Turn the database's unique-name violation, wherever it surfaces in the block, into
+    a 409 that names the taken name ("A tag named 'Leather' already exists.")."""
+    try:
+        yield
+    except IntegrityError as exc:
+        session.rollback()
+        if is_constraint_violation(exc, constraint=constraint, column=column):
+            raise Conflict(f"A {noun} named {name!r} already exists.") from exc
+        raise

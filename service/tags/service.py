@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
-from service.errors import Conflict, NotFound, is_constraint_violation
+from service.errors import NotFound, unique_name
 from service.pagination import MAX_OFFSET, Page, SortDirection
 from service.tags.schemas import TagCreate, TagPublic, TagUpdate
 from store.models import TAG_NAME_UNIQUE, Tag, tag_name_key, utc_now
@@ -24,6 +22,10 @@ class TagSort(StrEnum):
     NAME = "name"
     CREATED_AT = "created_at"
     ASSET_COUNT = "asset_count"
+
+
+def tag_name_taken(session: Session, name: str) -> AbstractContextManager[None]:
+    return unique_name(session, name, noun="tag", constraint=TAG_NAME_UNIQUE, column="tag.name_key")
 
 
 def _folded(text: str | None) -> str | None:
@@ -74,18 +76,6 @@ def _lock_tag(session: Session, tag_id: uuid.UUID) -> Tag:
     return tag
 
 
-@contextmanager
-def _unique_name(session: Session, name: str) -> Iterator[None]:
-    """Turn the database's unique-name violation, wherever it surfaces, into a 409."""
-    try:
-        yield
-    except IntegrityError as exc:
-        session.rollback()
-        if is_constraint_violation(exc, constraint=TAG_NAME_UNIQUE, column="tag.name_key"):
-            raise Conflict(f"A tag named {name!r} already exists.") from exc
-        raise
-
-
 def create_tag(session: Session, *, data: TagCreate) -> TagPublic:
     tag = Tag(
         name=data.name,
@@ -96,7 +86,7 @@ def create_tag(session: Session, *, data: TagCreate) -> TagPublic:
     )
     tag.updated_at = tag.created_at
     session.add(tag)
-    with _unique_name(session, tag.name):
+    with tag_name_taken(session, tag.name):
         session.commit()
     return to_public(tag)
 
@@ -105,7 +95,7 @@ def update_tag(session: Session, *, tag_id: uuid.UUID, data: TagUpdate) -> TagPu
     tag = _lock_tag(session, tag_id)
     changes = data.model_dump(exclude_unset=True)
     try:
-        with _unique_name(session, changes.get("name", tag.name)):
+        with tag_name_taken(session, changes.get("name", tag.name)):
             if "name" in changes and changes["name"] != tag.name:
                 tag.name = changes["name"]
                 tag.name_key = tag_name_key(tag.name)

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from service.auth import Principal, Scope
-from service.errors import Conflict, Forbidden, NotFound, is_constraint_violation
+from service.errors import Forbidden, NotFound, unique_name
 from service.pagination import MAX_OFFSET, Page
 from service.views.schemas import ViewPublic
 from store.models import VIEW_NAME_UNIQUE, SavedView, utc_now, view_name_key
+
+
+def view_name_taken(session: Session, name: str) -> AbstractContextManager[None]:
+    return unique_name(
+        session, name, noun="view", constraint=VIEW_NAME_UNIQUE, column="saved_view.name_key"
+    )
 
 
 def to_public(view: SavedView) -> ViewPublic:
@@ -56,18 +60,6 @@ def _changeable(session: Session, *, caller: Principal, view_id: uuid.UUID) -> S
     return view
 
 
-@contextmanager
-def _unique_name(session: Session, name: str) -> Iterator[None]:
-    """Turn the database's unique-name violation into a 409."""
-    try:
-        yield
-    except IntegrityError as exc:
-        session.rollback()
-        if is_constraint_violation(exc, constraint=VIEW_NAME_UNIQUE, column="saved_view.name_key"):
-            raise Conflict(f"A view named {name!r} already exists.") from exc
-        raise
-
-
 def create_view(session: Session, *, caller: Principal, name: str, query: str) -> ViewPublic:
     """A new view of `caller`'s; `query` is the validated, normalised JSON text."""
     view = SavedView(
@@ -75,7 +67,7 @@ def create_view(session: Session, *, caller: Principal, name: str, query: str) -
     )
     view.updated_at = view.created_at
     session.add(view)
-    with _unique_name(session, name):
+    with view_name_taken(session, name):
         session.commit()
     return to_public(view)
 
@@ -104,7 +96,7 @@ def update_view(
     view.updated_at = utc_now()
     session.add(view)
     try:
-        with _unique_name(session, view.name):
+        with view_name_taken(session, view.name):
             session.commit()
     except StaleDataError as exc:  # SQLite locks nothing: deleted since it was read
         session.rollback()
