@@ -22,14 +22,12 @@ from sqlalchemy import (
     String,
     Uuid,
     bindparam,
-    column,
     delete,
     false,
     func,
     select,
     tuple_,
     update,
-    values,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -157,17 +155,30 @@ def unlink(
     return [(asset, tag) for asset, tag in session.connection().execute(statement).all()]
 
 
+def _link_rows(session: Session, links: Collection[Link]) -> Select[Any]:
+    """SELECT of `links` as rows of (entity_type, entity_id), bound as `id_rows` binds ids
+    (two arrays on PostgreSQL, JSON text on SQLite, whose VALUES takes no column names)."""
+    ordered = sorted(links)
+    if _is_postgresql(session):
+        types = bindparam(None, [t for t, _ in ordered], type_=ARRAY(String()))
+        ids = bindparam(None, [i for _, i in ordered], type_=ARRAY(String()))
+        pairs = func.unnest(types, ids).table_valued("entity_type", "entity_id").render_derived()
+        return select(pairs.c.entity_type, pairs.c.entity_id)
+    text = bindparam(None, json.dumps(ordered), type_=String())
+    each = func.json_each(text).table_valued("value")
+    return select(
+        func.json_extract(each.c.value, "$[0]").label("entity_type"),
+        func.json_extract(each.c.value, "$[1]").label("entity_id"),
+    )
+
+
 def add_links(
     session: Session, asset_ids: Collection[uuid.UUID], links: Collection[Link]
 ) -> set[uuid.UUID]:
-    """Every asset gets every link in one INSERT … SELECT (the links a VALUES list, at most
-    MAX_LINKS of them); links already there are left alone. Returns the assets it changed."""
+    """Every asset gets every link in one INSERT … SELECT; links already there are left
+    alone. Returns the assets it changed."""
     assets = id_rows(session, asset_ids).subquery()
-    wanted = (
-        values(column("entity_type", String()), column("entity_id", String()), name="wanted")
-        .data(sorted(links))
-        .alias("wanted")
-    )
+    wanted = _link_rows(session, links).subquery()
     rows = select(assets.c.id, wanted.c.entity_type, wanted.c.entity_id).select_from(
         assets.join(wanted, true())
     )
