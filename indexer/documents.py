@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from indexer.query import list_item, to_micros
 from store.content import EMPTY
+from store.links import link_key, links_by_asset
 from store.models import AssetContent, AssetPreview, MediaAsset, MediaAssetTag, Tag
 from store.previews import NONE as NO_PREVIEW
 
@@ -38,6 +39,9 @@ class SearchDocument:
     content: str
     # landscape, portrait or square, once the file has a preview; else None.
     orientation: str | None
+    # Its links as `type:id`, in the asset JSON's order, and their distinct types, sorted.
+    links: list[str]
+    entity_types: list[str]
     item: bytes
 
     def to_dict(self) -> dict[str, object]:
@@ -57,6 +61,8 @@ class SearchDocument:
             "tag_names": self.tag_names,
             "content": self.content,
             "orientation": self.orientation,
+            "links": self.links,
+            "entity_types": self.entity_types,
             "item": self.item.decode(),
         }
 
@@ -66,8 +72,9 @@ class SearchDocument:
 
     def fingerprint_bytes(self) -> bytes:
         """The fingerprint's 16 bytes, as the embedded index stores them."""
-        # The item holds every public field (times to the microsecond, the tag ids in
-        # order); the tag names, which the item leaves to the reader, are searched on.
+        # The item holds every public field (times to the microsecond, the links, the tag
+        # ids in order), and the link fields are made from the same links; the tag names,
+        # which the item leaves to the reader, are searched on.
         hashed = hashlib.sha256(self.item)
         hashed.update("\x00".join(self.tag_names).encode("utf-8", "surrogatepass"))
         hashed.update(b"\x01")
@@ -75,8 +82,9 @@ class SearchDocument:
         return hashed.digest()[:16]
 
 
-# The asset JSON's fields but its tags, in its order (the API's MediaAssetPublic): the
-# stored list item is these columns, and a test holds the two shapes together.
+# The asset JSON's columns, in its order (the API's MediaAssetPublic): the stored list
+# item is these, then `content`, `preview`, `image` and `links` from their tables, and a
+# test holds the two shapes together.
 ITEM_FIELDS = (
     "id",
     "file_name",
@@ -195,7 +203,7 @@ class DocumentLoader:
         return list(self.session.connection().execute(query).all())
 
     def _derived(
-        self, asset_ids: list[str], asset_id: Any, columns: Sequence[Any]
+        self, asset_ids: list[uuid.UUID], asset_id: Any, columns: Sequence[Any]
     ) -> dict[str, Sequence[Any]]:
         """Columns of a derived table (`asset_id` its key) for each of these assets that
         has a row, by id. A query of its own: grouped with the tags, the texts made SQLite
@@ -204,7 +212,7 @@ class DocumentLoader:
         if not asset_ids:
             return {}
         rows = self.session.connection().execute(
-            select(asset_id, *columns).where(asset_id.in_([uuid.UUID(key) for key in asset_ids]))
+            select(asset_id, *columns).where(asset_id.in_(asset_ids))
         )
         return {str(row[0]): row[1:] for row in rows}
 
@@ -229,9 +237,11 @@ class DocumentLoader:
         self._learn_tags({key for keys in split for key in keys})
         tags = self._tags
         text_id, moment = self._rows.asset_id, self._rows.moment
-        ids = [text_id(row[0]) for row in rows]
-        contents = self._derived(ids, col(AssetContent.asset_id), _CONTENT_COLUMNS)
-        previews = self._derived(ids, col(AssetPreview.asset_id), _PREVIEW_COLUMNS)
+        asset_ids = [uuid.UUID(text_id(row[0])) for row in rows]
+        contents = self._derived(asset_ids, col(AssetContent.asset_id), _CONTENT_COLUMNS)
+        previews = self._derived(asset_ids, col(AssetPreview.asset_id), _PREVIEW_COLUMNS)
+        # Only the assets that have links (most have none), by id as text.
+        linked = {str(key): found for key, found in links_by_asset(self.session, asset_ids).items()}
         documents = []
         for row, keys in zip(rows, split, strict=True):
             (
@@ -265,6 +275,7 @@ class DocumentLoader:
                 moment(created_at),
                 moment(updated_at),
             )
+            links = linked.get(asset_id, ())
             fields = {  # in ITEM_FIELDS order
                 "id": asset_id,
                 "file_name": file_name,
@@ -297,6 +308,7 @@ class DocumentLoader:
                         "taken_at": taken_at,
                     }
                 ),
+                "links": [{"entity_type": kind, "entity_id": key} for kind, key in links],
             }
             documents.append(
                 SearchDocument(
@@ -313,6 +325,8 @@ class DocumentLoader:
                     tag_names=[tag.name for tag in entries],
                     content=content_text or "",
                     orientation=orientation,
+                    links=[link_key(link) for link in links],
+                    entity_types=sorted({kind for kind, _ in links}),
                     item=list_item(fields, tag_ids),
                 )
             )

@@ -47,6 +47,8 @@ class FacetName(StrEnum):
     UPLOADED_BY = "uploaded_by"
     CONTENT_TYPE = "content_type"
     ORIENTATION = "orientation"
+    # The types of the entities assets are linked to; each asset counts once per type.
+    ENTITY_TYPE = "entity_type"
 
 
 class SearchField(StrEnum):
@@ -83,6 +85,12 @@ class SearchQuery:
     # None of these tags; and, with `untagged`, no tag at all.
     exclude_tag_ids: Sequence[str] = ()
     untagged: bool = False
+    # Links as `type:id`: linked to any of `linked`, and to every one of `linked_all` (the
+    # entity of a gallery, GET /api/links/{type}/{id}/assets, beside any other filter).
+    linked: Sequence[str] = ()
+    linked_all: Sequence[str] = ()
+    # Linked to at least one entity of any of these types.
+    entity_types: Sequence[str] = ()
     uploaded_after: int | None = None
     uploaded_before: int | None = None
     # None means relevance (only with text) or the default `uploaded_at`.
@@ -111,6 +119,7 @@ _WITHOUT_OWN_FILTER: dict[FacetName, dict[str, Any]] = {
     FacetName.FILE_TYPE: {"file_types": ()},
     FacetName.UPLOADED_BY: {"uploaded_by": ()},
     FacetName.ORIENTATION: {"orientations": ()},
+    FacetName.ENTITY_TYPE: {"entity_types": ()},
 }
 
 

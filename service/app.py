@@ -90,7 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(one_value_per_query_parameter)],
     )
     install_error_handlers(app)
-    install_openapi(app, allowed_types=settings.allowed_extensions)
+    install_openapi(
+        app, allowed_types=settings.allowed_extensions, link_types=settings.entity_types
+    )
     # Added first, so it runs after the token check: OPTIONS is a read like GET.
     app.add_middleware(AllowedMethods)
     app.add_middleware(BearerAuthMiddleware)

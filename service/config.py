@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from indexer.query import EngineConfig
 
 DEFAULT_ALLOWED_TYPES = "jpg,jpeg,png,gif,pdf,doc,docx,xlsx,csv,svg"
+DEFAULT_LINK_TYPES = "project,product,customer,documentation"
+# A link type is a name other modules share: no `:` (it separates `type:id`), no comma
+# (it separates the setting), nothing a path segment or a filter would have to escape.
+LINK_TYPE_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,50}")
 SECRET_FILE_NAME = "auth_secret"  # noqa: S105  (a file name, not a secret)
 
 
@@ -27,6 +32,8 @@ class Settings(BaseSettings):
     auth_secret: str | None = None
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     allowed_types: str = DEFAULT_ALLOWED_TYPES
+    # The kinds of entity of other modules an asset may be linked to (`entity_type`).
+    link_types: str = DEFAULT_LINK_TYPES
     search_engine: Literal["embedded", "meilisearch"] = "embedded"
     index_wait_ms: int = Field(default=5000, ge=0)
     run_indexer: bool = True
@@ -55,6 +62,28 @@ class Settings(BaseSettings):
         if not parse_type_list(value):
             raise ValueError("MEDIA_ALLOWED_TYPES must name at least one file extension")
         return value
+
+    @field_validator("link_types")
+    @classmethod
+    def _link_types_usable(cls, value: str) -> str:
+        types = parse_link_types(value)
+        if not types:
+            raise ValueError("MEDIA_LINK_TYPES must name at least one entity type")
+        for name in types:
+            if not LINK_TYPE_PATTERN.fullmatch(name):
+                raise ValueError(
+                    f"MEDIA_LINK_TYPES: {name!r} is not a usable entity type (1 to 50 "
+                    "letters, digits, `_` or `-`)"
+                )
+        if len({name.casefold() for name in types}) != len(types):
+            # Meilisearch compares filter values without regard to case.
+            raise ValueError("MEDIA_LINK_TYPES names the same type twice (case is ignored)")
+        return value
+
+    @cached_property
+    def entity_types(self) -> tuple[str, ...]:
+        """The configured link types, in the order the setting names them."""
+        return tuple(parse_link_types(self.link_types))
 
     @cached_property
     def allowed_extensions(self) -> frozenset[str]:
@@ -114,3 +143,7 @@ def normalize_file_type(value: str) -> str:
 
 def parse_type_list(value: str) -> list[str]:
     return [t for t in (normalize_file_type(part) for part in value.split(",")) if t]
+
+
+def parse_link_types(value: str) -> list[str]:
+    return [name for name in (part.strip() for part in value.split(",")) if name]

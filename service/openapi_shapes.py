@@ -15,7 +15,7 @@ that path (Starlette's 405 named one route's); on a fixed path such as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,6 +26,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.assets.schemas import state_allowed_types
+from service.links.schemas import state_link_types
 
 ERROR_MESSAGE = "ErrorMessage"
 _MESSAGE_SCHEMA = {
@@ -79,7 +80,9 @@ def _no_null_parameters(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install_openapi(app: FastAPI, *, allowed_types: Iterable[str]) -> None:
+def install_openapi(
+    app: FastAPI, *, allowed_types: Iterable[str], link_types: Sequence[str]
+) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(
@@ -88,6 +91,7 @@ def install_openapi(app: FastAPI, *, allowed_types: Iterable[str]) -> None:
                 description=app.description,
                 routes=app.routes,
             )
+            document = state_link_types(document, link_types)
             state_allowed_types(document, allowed_types)
             app.openapi_schema = _no_null_parameters(_true_errors(document))
         return app.openapi_schema
@@ -99,7 +103,8 @@ async def one_value_per_query_parameter(request: Request) -> None:
     """A global dependency: FastAPI would read the last of `skip=x&skip=0` and ignore the
     malformed rest, and the contract says a malformed value is 422, never ignored."""
     route = request.scope.get("route")
-    operations = request.app.openapi()["paths"].get(getattr(route, "path", None), {})
+    # The documented path: a `{name:path}` parameter loses its convertor there.
+    operations = request.app.openapi()["paths"].get(getattr(route, "path_format", None), {})
     for parameter in operations.get(request.method.lower(), {}).get("parameters", []):
         if parameter["in"] != "query" or parameter["schema"].get("type") == "array":
             continue

@@ -17,14 +17,34 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import Select, String, Uuid, bindparam, delete, false, func, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    delete,
+    false,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql import true
 from sqlmodel import Session, col
 
-from store.models import AssetPreview, IndexOutbox, MediaAsset, MediaAssetTag, Tag, utc_now
+from store.links import Link
+from store.models import (
+    AssetPreview,
+    IndexOutbox,
+    MediaAsset,
+    MediaAssetLink,
+    MediaAssetTag,
+    Tag,
+    utc_now,
+)
 
 
 def _is_postgresql(session: Session) -> bool:
@@ -133,6 +153,63 @@ def unlink(
         .returning(col(MediaAssetTag.media_asset_id), col(MediaAssetTag.tag_id))
     )
     return [(asset, tag) for asset, tag in session.connection().execute(statement).all()]
+
+
+def _link_rows(session: Session, links: Collection[Link]) -> Select[Any]:
+    """SELECT of `links` as rows of (entity_type, entity_id), bound as `id_rows` binds ids
+    (two arrays on PostgreSQL, JSON text on SQLite, whose VALUES takes no column names)."""
+    ordered = sorted(links)
+    if _is_postgresql(session):
+        types = bindparam(None, [t for t, _ in ordered], type_=ARRAY(String()))
+        ids = bindparam(None, [i for _, i in ordered], type_=ARRAY(String()))
+        pairs = func.unnest(types, ids).table_valued("entity_type", "entity_id").render_derived()
+        return select(pairs.c.entity_type, pairs.c.entity_id)
+    text = bindparam(None, json.dumps(ordered), type_=String())
+    each = func.json_each(text).table_valued("value")
+    return select(
+        func.json_extract(each.c.value, "$[0]").label("entity_type"),
+        func.json_extract(each.c.value, "$[1]").label("entity_id"),
+    )
+
+
+def add_links(
+    session: Session, asset_ids: Collection[uuid.UUID], links: Collection[Link]
+) -> set[uuid.UUID]:
+    """Every asset gets every link in one INSERT … SELECT; links already there are left
+    alone. Returns the assets it changed."""
+    assets = id_rows(session, asset_ids).subquery()
+    wanted = _link_rows(session, links).subquery()
+    rows = select(assets.c.id, wanted.c.entity_type, wanted.c.entity_id).select_from(
+        assets.join(wanted, true())
+    )
+    insert = postgresql_insert if _is_postgresql(session) else sqlite_insert
+    link = MediaAssetLink
+    statement = (
+        insert(link)
+        # WHERE: SQLite would read the ON of ON CONFLICT as the join's.
+        .from_select(
+            [col(link.asset_id), col(link.entity_type), col(link.entity_id)], rows.where(true())
+        )
+        .on_conflict_do_nothing()
+        .returning(col(link.asset_id))
+    )
+    return set(session.connection().execute(statement).scalars())
+
+
+def remove_links(
+    session: Session, asset_ids: Collection[uuid.UUID], links: Collection[Link]
+) -> set[uuid.UUID]:
+    """The links go from every asset in one DELETE; returns the assets it changed."""
+    link = MediaAssetLink
+    statement = (
+        delete(link)
+        .where(
+            col(link.asset_id).in_(id_rows(session, asset_ids)),
+            tuple_(col(link.entity_type), col(link.entity_id)).in_(sorted(links)),
+        )
+        .returning(col(link.asset_id))
+    )
+    return set(session.connection().execute(statement).scalars())
 
 
 def touch(session: Session, asset_ids: Collection[uuid.UUID]) -> None:

@@ -1,6 +1,6 @@
-"""SQLModel tables: the canonical records of assets, tags and the links between them, saved
-views, and the index's bookkeeping (its outbox, and the rebuilds under way with the writes
-they replay)."""
+"""SQLModel tables: the canonical records of assets, tags and the links between them,
+assets' links to other modules' entities, saved views, and the index's bookkeeping (its
+outbox, and the rebuilds under way with the writes they replay)."""
 
 from __future__ import annotations
 
@@ -221,6 +221,35 @@ class SavedView(SQLModel, table=True):
     created_by: str = Field(sa_column=Column(String(255), nullable=False))
     created_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
     updated_at: datetime = Field(default_factory=utc_now, sa_column=_timestamp_column())
+
+
+# The longest entity type MEDIA_LINK_TYPES may name, and the longest entity id (the API's).
+MAX_ENTITY_TYPE = 50
+MAX_ENTITY_ID = 100
+
+
+class MediaAssetLink(SQLModel, table=True):
+    """An asset linked to an entity of another module (a product, a project): the other
+    module's id, which this service does not check. One row per asset and entity."""
+
+    __tablename__ = "media_asset_link"
+    # The entity's assets (a product page's photos; unlinking a deleted product).
+    __table_args__ = (Index("ix_media_asset_link_entity", "entity_type", "entity_id"),)
+
+    asset_id: uuid.UUID = Field(
+        sa_column=Column(
+            Uuid(),
+            ForeignKey("media_asset.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+        )
+    )
+    entity_type: str = Field(
+        sa_column=Column(String(MAX_ENTITY_TYPE), primary_key=True, nullable=False)
+    )
+    entity_id: str = Field(
+        sa_column=Column(String(MAX_ENTITY_ID), primary_key=True, nullable=False)
+    )
 
 
 class IndexOutbox(SQLModel, table=True):

@@ -7,10 +7,12 @@ import struct
 import uuid
 import zipfile
 import zlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from indexer.documents import SearchDocument
 from indexer.query import list_item
+from store.links import link_key
 
 
 def png(width: int = 2, height: int = 2) -> bytes:
@@ -94,10 +96,15 @@ def html() -> bytes:
 
 
 def search_document(
-    doc_id: str | None = None, *, uploaded_by: str = "alice", file_type: str = ".pdf"
+    doc_id: str | None = None,
+    *,
+    uploaded_by: str = "alice",
+    file_type: str = ".pdf",
+    links: Sequence[tuple[str, str]] = (),
 ) -> SearchDocument:
     """A search document as the indexer would build it, for tests of the engines alone."""
     doc_id = doc_id or str(uuid.uuid4())
+    links = sorted(set(links))
     moment = datetime(1970, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
     fields: dict[str, object] = {
         "id": doc_id,
@@ -114,6 +121,7 @@ def search_document(
         "content": {"status": "empty", "characters": 0, "error": None},
         "preview": {"status": "none"},
         "image": None,
+        "links": [{"entity_type": kind, "entity_id": key} for kind, key in links],
     }
     return SearchDocument(
         id=doc_id,
@@ -129,5 +137,7 @@ def search_document(
         tag_names=[],
         content="",
         orientation=None,
+        links=[link_key(link) for link in links],
+        entity_types=sorted({kind for kind, _ in links}),
         item=list_item(fields, []),
     )

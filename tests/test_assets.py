@@ -36,6 +36,7 @@ ASSET_FIELDS = {
     "content",
     "preview",
     "image",
+    "links",
     "tags",
 }
 

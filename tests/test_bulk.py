@@ -1,4 +1,4 @@
-"""Bulk changes on every engine and database: tags added and removed and assets deleted,
+"""Bulk changes on every engine and database: tags and links added and removed and assets deleted,
 selected by ids or by a query; all or nothing (unknown ids, a fault half-way leave the
 database, the files and the index as they were); `expected_count`; MEDIA_BULK_MAX; bad
 bodies; one statement per kind of row; read-your-writes; and on PostgreSQL a large bulk
@@ -25,7 +25,7 @@ from sqlmodel import col
 
 from service.app import create_app
 from service.config import Settings
-from store.models import AssetPreview, MediaAsset, MediaAssetTag
+from store.models import AssetPreview, MediaAsset, MediaAssetLink, MediaAssetTag
 from tests import samples
 from tests.conftest import SettingsFactory, bearer, make_token, stored_files
 from tests.search_fixtures import listing, names, settled, tag, upload
@@ -80,6 +80,19 @@ def links(settings: Settings) -> set[tuple[uuid.UUID, uuid.UUID]]:
     return {(asset, tag_id) for asset, tag_id in rows}
 
 
+def entity_links(settings: Settings) -> set[tuple[uuid.UUID, str, str]]:
+    db = database(settings)
+    link = MediaAssetLink
+    try:
+        with db.connect() as connection:
+            rows = connection.execute(
+                select(col(link.asset_id), col(link.entity_type), col(link.entity_id))
+            ).all()
+    finally:
+        db.dispose()
+    return {(asset, entity_type, entity_id) for asset, entity_type, entity_id in rows}
+
+
 def named_files(settings: Settings) -> set[str]:
     """The storage keys the rows name: every asset's file and its previews."""
     db = database(settings)
@@ -102,7 +115,13 @@ def files_on_disk(settings: Settings) -> set[str]:
 def snapshot(api: TestClient, settings: Settings) -> tuple[Any, ...]:
     """Everything a bulk change could touch: the index's items (tags, updated_at), the tag
     counts, the links in the database and the files on disk."""
-    return assets(api), counts(api), links(settings), files_on_disk(settings)
+    return (
+        assets(api),
+        counts(api),
+        links(settings),
+        entity_links(settings),
+        files_on_disk(settings),
+    )
 
 
 @pytest.fixture
@@ -156,6 +175,62 @@ def test_add_and_remove_tags_by_ids_and_by_query(api: TestClient, library: dict[
     }
     assert ok(api, action="add_tags", query={"untagged": True}, tag_ids=[bulk])["matched"] == 1
     assert tagged(api, bulk) == {PRICES}
+
+
+PRODUCT = {"entity_type": "product", "entity_id": "123"}
+PROJECT = {"entity_type": "project", "entity_id": "P-7"}
+
+
+def linked_to(api: TestClient, link: str) -> set[str]:
+    return set(names(listing(api, linked=link, limit=100)))
+
+
+def test_link_and_unlink_by_ids_and_by_query(api: TestClient, library: dict[str, str]) -> None:
+    png, prices = ids_of(api, PNG, PRICES)
+    before = assets(api)
+    padded = {**PROJECT, "entity_id": " P-7 "}
+    result = ok(api, action="link", ids=[png, prices], links=[PROJECT, PRODUCT, padded])
+    assert result == {"matched": 2, "changed": 2}
+    # Read-your-writes: the list, the entity's gallery and the asset JSON show it at once.
+    assert linked_to(api, "product:123") == linked_to(api, "project:P-7") == {PNG, PRICES}
+    gallery = api.get("/api/links/product/123/assets")
+    assert gallery.status_code == 200, gallery.text
+    assert set(names(gallery.json())) == {PNG, PRICES}
+    assert api.get(f"/api/media-assets/{png}").json()["links"] == [PRODUCT, PROJECT]
+    after = assets(api)
+    assert after[PNG]["links"] == [PRODUCT, PROJECT]
+    assert after[PNG]["updated_at"] > before[PNG]["updated_at"]
+    assert after[GUIDE]["updated_at"] == before[GUIDE]["updated_at"]
+
+    # By query: the wallets; the PNG has the link already, so only the pattern changes.
+    result = ok(api, action="link", query={"search": "wallet"}, links=[PRODUCT])
+    assert result == {"matched": 2, "changed": 1}
+    assert linked_to(api, "product:123") == {PNG, PRICES, PATTERN}
+    assert ok(api, action="link", query={"search": "wallet"}, links=[PRODUCT])["changed"] == 0
+
+    # Unlink by a query that a link filter makes, then by ids; a missing link is a no-op.
+    result = ok(
+        api, action="unlink", query={"linked": "product:123", "file_type": "pdf"}, links=[PRODUCT]
+    )
+    assert result == {"matched": 1, "changed": 1}
+    assert linked_to(api, "product:123") == {PNG, PRICES}
+    result = ok(api, action="unlink", ids=[prices, png], links=[PRODUCT, PROJECT])
+    assert result == {"matched": 2, "changed": 2}
+    assert ok(api, action="unlink", ids=[prices], links=[PRODUCT]) == {"matched": 1, "changed": 0}
+    assert linked_to(api, "product:123") == linked_to(api, "project:P-7") == set()
+    assert api.get(f"/api/media-assets/{png}").json()["links"] == []
+
+
+def test_an_unknown_link_type_is_422_naming_the_types_and_changes_nothing(
+    api: TestClient, engine_settings: Settings, previewed: dict[str, str]
+) -> None:
+    before = snapshot(api, engine_settings)
+    supplier = {"entity_type": "supplier", "entity_id": "9"}
+    response = api.post(BULK, json={"action": "link", "query": {}, "links": [PRODUCT, supplier]})
+    assert response.status_code == 422, response.text
+    assert "project, product, customer, documentation" in response.json()["detail"]
+    assert "'supplier' is not one of them" in response.json()["detail"]
+    assert snapshot(api, engine_settings) == before
 
 
 def test_delete_by_ids_and_by_query(
@@ -270,10 +345,12 @@ def refusing(settings: Settings, *, table: str, column: str, asset_id: str) -> I
         # The outbox rows are written after the links and the assets' updated_at.
         ({"action": "add_tags", "query": {}}, "index_outbox", "asset_id", GUIDE),
         ({"action": "remove_tags", "query": {}}, "index_outbox", "asset_id", PATTERN),
+        ({"action": "link", "query": {}}, "index_outbox", "asset_id", GUIDE),
+        ({"action": "unlink", "query": {}}, "index_outbox", "asset_id", PATTERN),
         # The previews' rows go first, then the assets, one of which is refused.
         ({"action": "delete", "query": {}, "expected_count": 4}, "media_asset", "id", GUIDE),
     ],
-    ids=["add_tags", "remove_tags", "delete"],
+    ids=["add_tags", "remove_tags", "link", "unlink", "delete"],
 )
 def test_a_fault_half_way_leaves_database_files_and_index_as_they_were(
     api: TestClient,
@@ -284,9 +361,13 @@ def test_a_fault_half_way_leaves_database_files_and_index_as_they_were(
     column: str,
     refused: str,
 ) -> None:
-    if body["action"] != "delete":
+    if body["action"] in ("add_tags", "remove_tags"):
         # Pattern and Wallet: each on two assets and missing from two.
         body = {**body, "tag_ids": [previewed["pattern"], previewed["wallet"]]}
+    if body["action"] in ("link", "unlink"):
+        # Linked to two assets, unlinked from two.
+        ok(api, action="link", ids=ids_of(api, PNG, PATTERN), links=[PRODUCT])
+        body = {**body, "links": [PRODUCT, PROJECT]}
     before = snapshot(api, engine_settings)
     failing = TestClient(api.app, headers=bearer(make_token()), raise_server_exceptions=False)
     with refusing(engine_settings, table=table, column=column, asset_id=ids_of(api, refused)[0]):
@@ -313,6 +394,9 @@ def test_one_statement_per_kind_of_row_however_many_assets(
         ok(api, action="add_tags", query={}, tag_ids=[bulk, previewed["pattern"]])
         added = list(statements)
         statements.clear()
+        ok(api, action="link", query={}, links=[PRODUCT, PROJECT])
+        linked = list(statements)
+        statements.clear()
         ok(api, action="delete", query={}, expected_count=4)
         deleted = list(statements)
     finally:
@@ -326,6 +410,9 @@ def test_one_statement_per_kind_of_row_however_many_assets(
     assert writes(added, "INSERT INTO index_outbox") == 1
     # PostgreSQL: one count update per tag, at the end; SQLite's triggers counted.
     assert writes(added, "UPDATE tag ") in (0, 2)
+    assert writes(linked, "INSERT INTO media_asset_link") == 1
+    assert writes(linked, "UPDATE media_asset ") == 1
+    assert writes(linked, "INSERT INTO index_outbox") == 1
     assert writes(deleted, "DELETE FROM media_asset ") == 1
     assert writes(deleted, "INSERT INTO index_outbox") == 1
     assert writes(deleted, "UPDATE tag ") in (0, 4)  # Bulk, Leather, Pattern, Wallet
@@ -365,6 +452,30 @@ BAD_BODIES: dict[str, Any] = {
     "tag_ids missing": {"action": "add_tags", "ids": ["{asset}"]},
     "tag_ids empty": {"action": "remove_tags", "ids": ["{asset}"], "tag_ids": []},
     "tag_ids null": {"action": "add_tags", "ids": ["{asset}"], "tag_ids": None},
+    "links missing": {"action": "link", "ids": ["{asset}"]},
+    "links empty": {"action": "unlink", "ids": ["{asset}"], "links": []},
+    "link without an id": {
+        "action": "link",
+        "ids": ["{asset}"],
+        "links": [{"entity_type": "product"}],
+    },
+    "link with a blank id": {
+        "action": "link",
+        "ids": ["{asset}"],
+        "links": [{"entity_type": "product", "entity_id": "  "}],
+    },
+    "tag_ids on link": {
+        "action": "link",
+        "ids": ["{asset}"],
+        "links": [{"entity_type": "product", "entity_id": "1"}],
+        "tag_ids": ["{tag}"],
+    },
+    "links on add_tags": {
+        "action": "add_tags",
+        "ids": ["{asset}"],
+        "tag_ids": ["{tag}"],
+        "links": [{"entity_type": "product", "entity_id": "1"}],
+    },
     "expected_count missing for delete": {"action": "delete", "ids": ["{asset}"]},
     "negative expected_count": {"action": "delete", "ids": ["{asset}"], "expected_count": -1},
     "tag_ids on delete": {

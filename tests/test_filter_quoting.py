@@ -71,6 +71,28 @@ def test_a_filter_value_matches_exactly_itself(
     assert set(found.ids) == expected and found.total == len(expected)
 
 
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(entity_id=values, other=values)
+def test_a_link_filter_matches_exactly_its_own_entity(
+    engine: SearchEngine, entity_id: str, other: str
+) -> None:
+    # Ids differ by case, accents or quoting alone, and may hold `:` and filter words.
+    scope = f".t{uuid.uuid4().hex[:12]}"
+    mine = search_document(file_type=scope, links=[("product", entity_id)])
+    theirs = search_document(file_type=scope, links=[("product", other), ("project", entity_id)])
+    engine.apply(upserts=[mine, theirs], deletes=[])
+    wanted = f"product:{entity_id}"
+    for query in (
+        SearchQuery(file_types=[scope], linked=[wanted], with_items=False),
+        SearchQuery(file_types=[scope], linked_all=[wanted], with_items=False),
+    ):
+        found = engine.search(query)
+        expected = {mine.id} | ({theirs.id} if other == entity_id else set())
+        assert set(found.ids) == expected and found.total == len(expected)
+
+
 @given(value=st.text())
 def test_quote_escapes_every_backslash_and_quote(value: str) -> None:
     quoted = quote(value)

@@ -59,7 +59,7 @@ def test_serve_refuses_a_newer_schema(settings_factory: SettingsFactory, tmp_pat
     engine.dispose()
     with pytest.raises(SchemaNotCurrent, match="newer"), TestClient(create_app(settings)):
         pass
-    assert head_revision() == "0012_bulk_tag_counts"
+    assert head_revision() == "0013_media_asset_link"
 
 
 def test_upgrading_from_0001_folds_existing_descriptions(tmp_path: Path) -> None:

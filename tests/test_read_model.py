@@ -17,7 +17,7 @@ from tests.search_fixtures import listing, tag, upload
 
 
 def test_the_stored_item_has_the_asset_json_fields_in_order() -> None:
-    assert (*ITEM_FIELDS, "content", "preview", "image", "tags") == tuple(
+    assert (*ITEM_FIELDS, "content", "preview", "image", "links", "tags") == tuple(
         MediaAssetPublic.model_fields
     )
     assert tuple(TagPublic.model_fields) == TAG_FIELDS

@@ -22,6 +22,7 @@ from service.app import create_app
 from service.assets.schemas import MediaAssetCreate
 from service.assets.upload import TAG_IDS_FIELD_PATTERN
 from service.config import Settings, normalize_file_type
+from service.links.schemas import LinkIn, parse_link_text
 from service.search.parameters import ListParameters, parse_facets
 from service.search.query_object import as_object, from_json_object
 from service.tags.schemas import TagCreate
@@ -34,7 +35,7 @@ DOCUMENT = create_app(SETTINGS).openapi()
 MODELS = DOCUMENT["components"]["schemas"]
 # Characters each rule treats specially: separators, dots, commas, whitespace that is and
 # is not a control character, controls, format characters, an astral tag character.
-TRICKY = list("ab.,/\\ #fF0\t\n\x00\x1c\x7f\x85\xa0\u200b\u202e\u3000\U000e0001K\u212a")
+TRICKY = list("ab.,:/\\ #fF0\t\n\x00\x1c\x7f\x85\xa0\u200b\u202e\u3000\U000e0001K\u212a")
 
 
 def _string(schema: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +87,31 @@ def _media_assets_parameter(name: str) -> dict[str, Any]:
     return schema
 
 
+def _entity_type_accepted(value: str) -> bool:
+    # The model's own rules, then the service's: a type MEDIA_LINK_TYPES names.
+    accepted = _model_accepts(LinkIn, "entity_type", entity_id="1")(value)
+    return accepted and value in SETTINGS.entity_types
+
+
+def _link_text_accepted(value: str) -> bool:
+    # What the upload's `links` fields (and the list's `linked`) are read with.
+    try:
+        parse_link_text(value, SETTINGS.entity_types)
+    except ValueError:
+        return False
+    return True
+
+
+def _gallery_parameter(name: str) -> dict[str, Any]:
+    parameters = DOCUMENT["paths"]["/api/links/{entity_type}/{entity_id}/assets"]["get"]
+    parameter = next(p for p in parameters["parameters"] if p["name"] == name)
+    schema: dict[str, Any] = parameter["schema"]
+    return schema
+
+
+_UPLOAD_FORM = DOCUMENT["paths"]["/api/media-assets/upload"]["post"]["requestBody"]["content"]
+
+
 RULES: dict[str, tuple[dict[str, Any], Callable[[str], bool]]] = {
     "file name": (
         _string(MODELS["MediaAssetCreate"]["properties"]["file_name"]),
@@ -114,6 +140,22 @@ RULES: dict[str, tuple[dict[str, Any], Callable[[str], bool]]] = {
     ),
     "facets": (_media_assets_parameter("facets"), _facets_accepted),
     "upload tag ids": ({"type": "string", "pattern": TAG_IDS_FIELD_PATTERN}, _tag_ids_accepted),
+    "entity id": (
+        MODELS["LinkIn"]["properties"]["entity_id"],
+        _model_accepts(LinkIn, "entity_id", entity_type="product"),
+    ),
+    "entity type": (MODELS["LinkIn"]["properties"]["entity_type"], _entity_type_accepted),
+    "upload link": (
+        _UPLOAD_FORM["multipart/form-data"]["schema"]["properties"]["links"]["items"],
+        _link_text_accepted,
+    ),
+    "gallery entity type": (_gallery_parameter("entity_type"), _entity_type_accepted),
+    "linked": (_media_assets_parameter("linked"), _link_text_accepted),
+    "entity type filter": (_media_assets_parameter("entity_type"), _entity_type_accepted),
+    "gallery entity id": (
+        _gallery_parameter("entity_id"),
+        _model_accepts(LinkIn, "entity_id", entity_type="product"),
+    ),
 }
 
 
@@ -164,6 +206,20 @@ def test_the_schema_states_the_rule_the_service_enforces(rule: str) -> None:
         ("file type", "", True),
         ("file type", " ", False),
         ("upload tag ids", f" {uuid.uuid4()},,{uuid.uuid4()} ", True),
+        ("entity id", "\t ACME Ltd. \u3000", True),
+        ("entity id", " " + "a" * 100 + " ", True),
+        ("entity id", "a" * 101, False),
+        ("entity id", "a\u200bb", False),
+        ("entity id", "a\u00a0b", False),
+        ("entity id", "\U000e0001", False),
+        ("entity id", "a\u0378b", True),  # unassigned as yet: allowed
+        ("entity type", "product", True),
+        ("entity type", "Product", False),
+        ("entity type", "supplier", False),
+        ("upload link", "project: P:7 ", True),
+        ("upload link", "product", False),
+        ("upload link", " product:1", False),
+        ("upload link", "product: ", False),
     ],
 )
 def test_edge_values(rule: str, value: str, accepted: bool) -> None:
@@ -208,6 +264,8 @@ _VALID_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "uploaded_after": st.just("2026-11-24T10:15:00Z"),
     "uploaded_before": st.just("2026-11-24T10:15:00-05:00"),
     "search_in": st.sampled_from(["tags", [" content ,file_name"]]),
+    "linked": st.sampled_from(["product:1", ["project: P 7 ", "customer:a:b"], "supplier:1"]),
+    "entity_type": st.sampled_from(["product", ["project", "customer"], "Product"]),
     "skip": st.integers(0, 10**12),
     "limit": st.integers(0, 1000),
     "sort_by": st.sampled_from([None, "file_size_bytes"]),
@@ -225,7 +283,9 @@ _QUERY_ITEMS = st.sampled_from([*_QUERY_KEYS, "colour"]).flatmap(
 
 def _query_accepted(query: dict[str, Any]) -> ListParameters | None:
     try:
-        return from_json_object(ListParameters, query, location=("query",))
+        return from_json_object(
+            ListParameters, query, location=("query",), link_types=SETTINGS.entity_types
+        )
     except RequestValidationError:
         return None
 
@@ -251,4 +311,5 @@ def test_the_view_query_schema_states_what_its_validator_accepts(query: dict[str
         assert shown.is_valid(kept), repr(kept)
         again = _query_accepted(kept)
         assert again is not None
-        assert again.to_search_query() == parsed.to_search_query()
+        types = SETTINGS.entity_types
+        assert again.to_search_query(link_types=types) == parsed.to_search_query(link_types=types)

@@ -75,6 +75,8 @@ INEXPRESSIBLE: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
     ("POST", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
     ("DELETE", "/api/media-assets/{asset_id}/tags"): {422: (UNKNOWN_TAGS,)},
     ("GET", "/api/media-assets"): {422: LIST_RULES},
+    # An entity's gallery takes the list's parameters, and their rules.
+    ("GET", "/api/links/{entity_type}/{entity_id}/assets"): {422: LIST_RULES},
     # The same in a saved view's query, and the query's size as JSON.
     ("POST", "/api/views"): {422: (*LIST_RULES, "characters as JSON")},
     ("PUT", "/api/views/{view_id}"): {422: (*LIST_RULES, "characters as JSON")},

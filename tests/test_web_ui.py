@@ -444,6 +444,8 @@ def test_a_read_only_token_sees_no_edit_controls(
     expect(_summary(page)).to_have_text("1 file.")
     expect(page.locator("#uploader")).to_be_hidden()
 
+    expect(page.locator(".select-box")).to_have_count(0)
+    expect(page.locator("#view-save form")).to_have_count(0)
     page.click(".card")
     expect(page.locator("#asset-dialog .chip", has_text="Belts")).to_have_count(1)
     expect(page.locator("#asset-dialog button:has-text('Download')")).to_be_visible()
@@ -488,6 +490,178 @@ def test_a_deleted_tag_leaves_the_upload_choice_and_the_filter(
     page.set_input_files("#file-picker", str(_write(tmp_path / "offcut.png", samples.png(4, 4))))
     expect(page.locator(".upload.done", has_text="offcut.png")).to_have_count(1)
     expect(_summary(page)).to_have_text("2 files.")
+
+
+def _select_box(page: Page, file_name: str) -> Locator:
+    return page.locator(".card-item", has_text=file_name).locator(".select-box")
+
+
+def _selection_count(page: Page) -> Locator:
+    return page.locator("#selection-bar .selection-count")
+
+
+def test_a_range_is_bulk_tagged_the_rest_saved_as_a_view_and_a_whole_query_deleted(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    names = [f"swatch {letter}.png" for letter in "abcdef"]
+    for name in names:
+        service.add_file(name)
+    page.goto(service.sign_in_url)
+    page.select_option("#sort-select", "file_name:asc")
+    expect(page.locator(".card-name")).to_have_text(names)
+
+    # A range: the second card's box, then shift and the fourth's.
+    _select_box(page, names[1]).click()
+    expect(_selection_count(page)).to_have_text("1 selected")
+    _select_box(page, names[3]).click(modifiers=["Shift"])
+    expect(_selection_count(page)).to_have_text("3 selected")
+    expect(page.locator(".select-box:checked")).to_have_count(3)
+
+    # Tag the three with a tag made on the spot.
+    page.click("#selection-bar button:has-text('Add tags…')")
+    page.fill("#selection-bar .tag-picker input[type=text]", "Picked")
+    page.keyboard.press("Enter")
+    expect(page.locator("#selection-bar .bulk-form .chip", has_text="Picked")).to_have_count(1)
+    page.click("#selection-bar button:has-text('Add these tags')")
+    expect(page.locator("#toast")).to_have_text("Tagged 3 files.")
+    expect(_facet_count(page, "tags", "Picked")).to_have_text("3")
+    expect(page.locator(".card-item", has_text=names[2]).locator(".chip")).to_have_text(["Picked"])
+
+    # None of that tag: exactly the other three, and the tag keeps its count.
+    page.click("[data-facet=tags] button[aria-label='Exclude Picked']")
+    rest = [names[0], names[4], names[5]]
+    expect(_summary(page)).to_have_text("3 files.")
+    expect(page.locator(".card-name")).to_have_text(rest)
+    expect(page.locator("[data-facet=tags] .facet-row.excluded")).to_contain_text("not Picked")
+    expect(_facet_count(page, "tags", "Picked")).to_have_text("3")
+    assert "not=" in page.url
+    expect(page.locator("#selection-bar")).to_be_hidden()  # new filters, a new selection
+
+    # Save the view; a fresh page shows everything until the view is applied.
+    page.fill("#view-name", "Not picked yet")
+    page.click("#view-save button[type=submit]")
+    saved = page.locator("#view-list .view-apply", has_text="Not picked yet")
+    expect(saved).to_have_attribute("aria-current", "true")
+    page.goto(f"{service.base}/")
+    expect(_summary(page)).to_have_text("6 files.")
+    expect(saved).not_to_have_attribute("aria-current", "true")
+    saved.click()
+    expect(_summary(page)).to_have_text("3 files.")
+    expect(page.locator(".card-name")).to_have_text(rest)
+    expect(page.locator("#sort-select")).to_have_value("file_name:asc")
+    expect(page.locator("[data-facet=tags] button[aria-label='Exclude Picked']")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(saved).to_have_attribute("aria-current", "true")
+
+    # Everything the query matches, then delete: the question says how many, and a count
+    # that moved meanwhile is refused with the server's sentence.
+    _select_box(page, rest[0]).click()
+    page.click("#selection-bar button:has-text('Select all 3 matching')")
+    expect(_selection_count(page)).to_have_text("All 3 files matching selected")
+    expect(page.locator(".select-box:checked")).to_have_count(3)
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT_DIR / "bulk-selection.png"), full_page=True)
+    admin = bearer(service.token("admin", "media:admin"))
+    gone = httpx.get(
+        f"{service.base}/api/media-assets", params={"file_name": names[5]}, headers=admin
+    ).json()["items"][0]
+    httpx.delete(f"{service.base}/api/media-assets/{gone['id']}", headers=admin).raise_for_status()
+    page.click("#selection-bar button:has-text('Delete…')")
+    expect(page.locator("#confirm-message")).to_contain_text("all 3 files that match")
+    expect(page.locator("#confirm-button")).to_have_text("Delete 3 files")
+    page.click("#confirm-button")
+    expect(page.locator("#selection-bar .error")).to_contain_text("2")
+    expect(_selection_count(page)).to_have_text("All 2 files matching selected")
+    page.click("#selection-bar button:has-text('Delete…')")
+    expect(page.locator("#confirm-message")).to_contain_text("all 2 files that match")
+    page.click("#confirm-button")
+    expect(page.locator("#toast")).to_have_text("Deleted 2 files.")
+    expect(_summary(page)).to_have_text("0 files.")
+    page.click("#clear-filters")
+    expect(page.locator(".card-name")).to_have_text(names[1:4])
+
+    # A name taken (whatever its case) is refused with the server's sentence; the view is
+    # renamed and deleted by its creator.
+    page.fill("#view-name", "NOT PICKED YET")
+    page.click("#view-save button[type=submit]")
+    expect(page.locator("#view-save .error")).to_contain_text("already exists")
+    page.click("#view-list button[aria-label='Rename view Not picked yet']")
+    page.fill("#view-list .view-rename input", "Still to pick")
+    page.keyboard.press("Enter")
+    expect(page.locator("#view-list .view-apply")).to_have_text(["Still to pick"])
+    expect(page.locator("#view-list .view-apply")).to_be_focused()
+    page.click("#view-list button[aria-label='Delete view Still to pick']")
+    expect(page.locator("#confirm-message")).to_contain_text("Still to pick")
+    page.click("#confirm-button")
+    expect(page.locator("#view-list")).to_have_text("No saved views yet.")
+
+    # A view saved elsewhere with what the page has no control for is applied without it,
+    # and the page says what it left out.
+    httpx.post(
+        f"{service.base}/api/views",
+        json={
+            "name": "Swatches by name",
+            "query": {"search": "swatch", "file_name": "swatch", "sort_by": "created_at"},
+        },
+        headers=admin,
+    ).raise_for_status()
+    page.reload()
+    page.click("#view-list .view-apply:has-text('Swatches by name')")
+    expect(_summary(page)).to_have_text("3 files match “swatch”.")
+    expect(page.locator("#view-notice")).to_contain_text("file_name")
+    expect(page.locator("#view-notice")).to_contain_text("created_at")
+
+
+def test_links_are_edited_in_the_panel_and_in_bulk_and_filter_the_library(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    for name in ("buckle.png", "rivet.png", "strap.png"):
+        service.add_file(name)
+    page.goto(service.sign_in_url)
+    page.select_option("#sort-select", "file_name:asc")
+    expect(_summary(page)).to_have_text("3 files.")
+
+    # One file, linked from its panel.
+    page.locator(".card", has_text="strap.png").click()
+    panel = page.locator("#asset-dialog")
+    expect(panel.locator(".asset-links")).to_contain_text("Not linked to anything.")
+    panel.locator(".link-form select").select_option("product")
+    panel.locator(".link-form input").fill("123")
+    panel.locator(".link-form button[type=submit]").click()
+    expect(panel.locator(".link-chip")).to_have_text([re.compile("^product 123")])
+    expect(panel.locator("button[aria-label='Remove link product 123']")).to_have_count(1)
+    page.click("#asset-dialog .close")
+    expect(_facet_count(page, "entity_type", "product")).to_have_text("1")
+
+    # Two more, to a customer, from the selection bar.
+    _select_box(page, "buckle.png").click()
+    _select_box(page, "rivet.png").click(modifiers=["Shift"])
+    page.click("#selection-bar button:has-text('Link…')")
+    page.select_option("#selection-bar .link-form select", "customer")
+    page.fill("#selection-bar .link-form input", "C-9")
+    page.click("#selection-bar .link-form button[type=submit]")
+    expect(page.locator("#toast")).to_have_text("Linked 2 files.")
+    expect(_facet_count(page, "entity_type", "customer")).to_have_text("2")
+
+    # Another module's page links to the library by entity.
+    page.goto(f"{service.base}/?linked=product:123")
+    expect(_summary(page)).to_have_text("1 file.")
+    expect(page.locator(".card-name")).to_have_text(["strap.png"])
+    # The chip holds its remove button.
+    expect(page.locator(".linked-filter .link-chip")).to_have_text([re.compile("^product 123")])
+
+    # Unlinked in the panel, the file leaves that filter; without the filter, all are back.
+    page.click(".card")
+    page.click("#asset-dialog button[aria-label='Remove link product 123']")
+    expect(panel.locator(".link-chip")).to_have_count(0)
+    page.click("#asset-dialog .close")
+    expect(_summary(page)).to_have_text("0 files.")
+    page.click("button[aria-label='Stop filtering by product 123']")
+    expect(_summary(page)).to_have_text("3 files.")
+    assert "linked=" not in page.url
 
 
 def test_the_library_and_its_panels_fit_a_phone_screen(

@@ -58,6 +58,7 @@ _FACET_FIELDS = {
     FacetName.UPLOADED_BY: "uploaded_by",
     FacetName.CONTENT_TYPE: "content_type",
     FacetName.ORIENTATION: "orientation",
+    FacetName.ENTITY_TYPE: "entity_types",
 }
 # Larger than any realistic number of distinct values, so term counts are exact.
 _FACET_SCAN = 65_000
@@ -103,7 +104,16 @@ def _schema() -> tantivy.Schema:
     # `text` but ranked below it.
     for name in _TEXT_FIELDS.values():
         builder.add_text_field(name, tokenizer_name="whitespace", index_option="freq")
-    for name in ("file_type", "uploaded_by", "content_type", "tag_ids", "orientation"):
+    # Links as `type:id`, and their types (the entity_type facet counts those).
+    for name in (
+        "file_type",
+        "uploaded_by",
+        "content_type",
+        "tag_ids",
+        "orientation",
+        "links",
+        "entity_types",
+    ):
         builder.add_text_field(name, tokenizer_name="raw", fast=True)
     for name in _NUMBER_SORTS.values():
         builder.add_integer_field(name, indexed=True, fast=True)
@@ -160,6 +170,8 @@ class _Encoder:
             "uploaded_by": doc.uploaded_by,
             "content_type": doc.content_type,
             "tag_ids": doc.tag_ids,
+            "links": doc.links,
+            "entity_types": doc.entity_types,
             # Absent (not empty) without a preview: no facet value, no filter match.
             **({"orientation": doc.orientation} if doc.orientation else {}),
             "uploaded_at": doc.uploaded_at,
@@ -468,6 +480,11 @@ class EmbeddedEngine:
             filters += [tantivy.Query.term_query(self.schema, "tag_ids", t) for t in query.tag_ids]
         elif query.tag_ids:
             filters.append(self._any_of("tag_ids", query.tag_ids))
+        if query.linked:
+            filters.append(self._any_of("links", query.linked))
+        filters += [tantivy.Query.term_query(self.schema, "links", v) for v in query.linked_all]
+        if query.entity_types:
+            filters.append(self._any_of("entity_types", query.entity_types))
         if query.uploaded_after is not None or query.uploaded_before is not None:
             filters.append(
                 tantivy.Query.range_query(

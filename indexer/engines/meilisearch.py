@@ -57,6 +57,7 @@ _FACET_ATTRIBUTES = {
     FacetName.UPLOADED_BY: "uploaded_by_key",
     FacetName.CONTENT_TYPE: "content_type",
     FacetName.ORIENTATION: "orientation",
+    FacetName.ENTITY_TYPE: "entity_types",
 }
 _SEARCH_ATTRIBUTES = {
     SearchField.FILE_NAME: "words_file_name",
@@ -77,7 +78,7 @@ SETTINGS: dict[str, Any] = {
         # is found by the embedded engine only.
         "words_content",
     ],
-    "filterableAttributes": sorted({*_FACET_ATTRIBUTES.values(), "uploaded_at"}),
+    "filterableAttributes": sorted({*_FACET_ATTRIBUTES.values(), "uploaded_at", "link_keys"}),
     "sortableAttributes": sorted({*_SORT_ATTRIBUTES.values(), "id"}),
     # `sort` first: an explicit sort_by orders the whole result, search or not; with
     # no sort (relevance) the rule is inert.
@@ -107,7 +108,7 @@ def exact_key(value: str) -> str:
 
 # Bumped whenever the documents change shape: an index holding another shape is rebuilt
 # by the indexer at start (`needs_rebuild`), and answers 503 until then.
-DOCUMENT_SHAPE = 4
+DOCUMENT_SHAPE = 5
 
 
 def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
@@ -116,6 +117,9 @@ def to_meilisearch(doc: SearchDocument) -> dict[str, Any]:
     body["fingerprint"] = doc.fingerprint()
     body["file_name_sort"] = exact_key(doc.file_name.casefold())
     body["uploaded_by_key"] = exact_key(doc.uploaded_by)
+    # Entity ids are any text, whose case and accents tell them apart: matched exactly.
+    # (Types are letters, digits, `_` and `-`, none two alike in case: as they are.)
+    body["link_keys"] = [exact_key(link) for link in doc.links]
     body["words_file_name"] = analysed(doc.file_name)
     body["words_tag_names"] = [analysed(name) for name in doc.tag_names]
     body["words_uploaded_by"] = analysed(doc.uploaded_by)
@@ -363,6 +367,11 @@ class MeilisearchEngine:
             filters.append(none_of("tag_ids", query.exclude_tag_ids))
         if query.untagged:
             filters.append("tag_ids IS EMPTY")
+        if query.linked:
+            filters.append(any_of("link_keys", [exact_key(v) for v in query.linked]))
+        filters += all_of("link_keys", [exact_key(v) for v in query.linked_all])
+        if query.entity_types:
+            filters.append(any_of("entity_types", query.entity_types))
         filters += between("uploaded_at", query.uploaded_after, query.uploaded_before)
         return filters
 

@@ -1,4 +1,4 @@
-"""HTTP routes for one media asset: create, upload, read, download, change, delete."""
+"""HTTP routes for one media asset: create, upload, read, download, change, link, delete."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from service.assets.upload import REPLACE_OPENAPI, UPLOAD_OPENAPI, receive_uploa
 from service.consistency import await_index
 from service.deps import Reader, SessionDep, SettingsDep, StorageDep, Writer
 from service.errors import NotFound, error_responses
+from service.links.schemas import LinksBody
 
 # On an upload whose bytes some assets already hold: their ids.
 DUPLICATE_HEADER = "X-Duplicate-Of"
@@ -77,7 +78,7 @@ async def upload_asset(
     storage: StorageDep,
     caller: Writer,
 ) -> MediaAssetPublic:
-    """Upload a file as a new asset (multipart `file`, repeated `tag_ids`)."""
+    """Upload a file as a new asset (multipart `file`, repeated `tag_ids` and `links`)."""
     upload = await receive_upload(request, storage, limit=settings.max_upload_bytes)
     asset = await run_in_threadpool(
         service.upload_new_asset,
@@ -173,13 +174,14 @@ async def update_asset(
     asset_id: uuid.UUID,
     data: MediaAssetUpdate,
 ) -> MediaAssetPublic:
-    """Rename the asset and/or replace its whole tag set."""
+    """Rename the asset and/or replace its whole tag set and/or its whole set of links."""
     asset = await run_in_threadpool(
         service.update_asset,
         session,
         asset_id=asset_id,
         data=data,
         allowed=settings.allowed_extensions,
+        link_types=settings.entity_types,
     )
     await await_index(request, response, session)
     return asset
@@ -272,6 +274,50 @@ async def remove_asset_tags(
     """Remove tags from the asset; tags it does not carry are ignored."""
     asset = await run_in_threadpool(
         service.remove_tags, session, asset_id=asset_id, tag_ids=_ids(payload)
+    )
+    await await_index(request, response, session)
+    return asset
+
+
+@router.post("/{asset_id}/links", responses=error_responses(404, 409, 507))
+async def add_asset_links(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: Writer,
+    asset_id: uuid.UUID,
+    payload: LinksBody,
+) -> MediaAssetPublic:
+    """Link the asset to entities of other modules; links already present are kept."""
+    asset = await run_in_threadpool(
+        service.add_links,
+        session,
+        asset_id=asset_id,
+        links=payload.links,
+        link_types=settings.entity_types,
+    )
+    await await_index(request, response, session)
+    return asset
+
+
+@router.delete("/{asset_id}/links", responses=error_responses(404, 409, 507))
+async def remove_asset_links(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: Writer,
+    asset_id: uuid.UUID,
+    payload: LinksBody,
+) -> MediaAssetPublic:
+    """Unlink the asset from entities; links it does not have are ignored."""
+    asset = await run_in_threadpool(
+        service.remove_links,
+        session,
+        asset_id=asset_id,
+        links=payload.links,
+        link_types=settings.entity_types,
     )
     await await_index(request, response, session)
     return asset

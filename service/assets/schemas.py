@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from service.links.schemas import LinkPublic, Links
 from service.tags.schemas import TagPublic
 from service.text_rules import WHITESPACE, RequestBody, SchemaPattern, SingleLineText, char_class
 
@@ -113,16 +114,19 @@ class MediaAssetCreate(RequestBody):
     content_type: Annotated[str | None, Field(max_length=255)] = None
     uploaded_by: Annotated[SingleLineText | None, Field(min_length=1, max_length=255)] = None
     tag_ids: TagIds = Field(default_factory=list)
+    links: Links = Field(default_factory=list)
 
 
 class MediaAssetUpdate(RequestBody):
     # Optional, not nullable: the schema says what `_no_nulls` enforces.
     file_name: FileName | SkipJsonSchema[None] = None
     tag_ids: TagIds | SkipJsonSchema[None] = None
+    # Replaces the whole set of links.
+    links: Links | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> MediaAssetUpdate:
-        for name in ("file_name", "tag_ids"):
+        for name in ("file_name", "tag_ids", "links"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -188,6 +192,8 @@ class MediaAssetPublic(BaseModel):
     content: ContentSummaryPublic
     preview: PreviewSummaryPublic
     image: ImageFactsPublic | None
+    # Sorted by type, then id (by code point).
+    links: list[LinkPublic]
     tags: list[TagPublic]
 
 

@@ -1,4 +1,5 @@
-"""Asset rules: records, their files and their tag links. Each write commits once.
+"""Asset rules: records, their files, their tags and their links to other modules' entities.
+Each write commits once.
 
 Files and rows change together or not at all: a new file is promoted into storage
 only after every check has passed, and removed again if the commit fails; a
@@ -45,10 +46,17 @@ from service.content import (
 )
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.extraction import has_extractor, has_preview
+from service.links.schemas import (
+    LinkIn,
+    parse_link_text,
+    public_links,
+    require_link_types,
+)
 from service.staging import StagedFile, discard_quietly
 from service.storage import Storage
 from service.tags.schemas import TagPublic
 from store import content as stored_content
+from store import links as stored_links
 from store import previews as stored_previews
 from store.models import MediaAsset, MediaAssetTag, Tag, utc_now
 from store.outbox import record_assets
@@ -76,7 +84,7 @@ def require_asset(session: Session, asset_id: uuid.UUID) -> None:
 _ASSET_FIELDS = tuple(
     field
     for field in MediaAssetPublic.model_fields
-    if field not in {"tags", "content", "preview", "image"}
+    if field not in {"tags", "links", "content", "preview", "image"}
 )
 _ASSET_COLUMNS = tuple(col(getattr(MediaAsset, field)) for field in _ASSET_FIELDS)
 _TAG_FIELDS = tuple(TagPublic.model_fields)
@@ -123,9 +131,11 @@ def _public_tags_by_asset(
 
 
 def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[MediaAssetPublic]:
-    """Asset JSON for loaded assets, with their tags sorted by name."""
+    """Asset JSON for loaded assets, with their tags sorted by name and their links by
+    type, then id."""
     asset_ids = [asset.id for asset in assets]
     tags = _public_tags_by_asset(session, asset_ids)
+    links = stored_links.links_by_asset(session, asset_ids)
     contents = stored_content.summaries(session, asset_ids)
     previews = stored_previews.summaries(session, asset_ids)
     public = []
@@ -140,6 +150,7 @@ def to_public_many(session: Session, assets: Sequence[MediaAsset]) -> list[Media
                 ),
                 preview=PreviewSummaryPublic.model_construct(**preview.summary()),
                 image=None if image is None else ImageFactsPublic.model_construct(**image),
+                links=public_links(links.get(asset.id, ())),
                 tags=tags[asset.id],
             )
         )
@@ -181,6 +192,17 @@ def _parse_form_tag_ids(values: list[str]) -> list[uuid.UUID]:
         except ValueError as exc:
             raise body_error("tag_ids", f"Input should be a valid UUID, not {value!r}") from exc
     return parsed
+
+
+def _parse_form_links(values: list[str], types: Sequence[str]) -> list[stored_links.Link]:
+    """The upload's `links` fields (`type:id` each), distinct, in order."""
+    parsed: dict[stored_links.Link, None] = {}
+    for value in values:
+        try:
+            parsed[parse_link_text(value, types)] = None
+        except ValueError as exc:
+            raise body_error("links", f"{exc}.") from exc
+    return list(parsed)
 
 
 def _asset_exists(session: Session, asset_id: uuid.UUID) -> bool:
@@ -301,6 +323,7 @@ def create_asset(
     uploaded_by = data.uploaded_by if data.uploaded_by is not None else caller.subject
     if uploaded_by != caller.subject and Scope.ADMIN not in caller.scopes:
         raise Forbidden("Only a token with the media:admin scope may name another uploader.")
+    links = require_link_types(data.links, settings.entity_types)
     tag_ids = _require_tags(session, data.tag_ids)
     asset = MediaAsset(
         file_name=data.file_name,
@@ -308,17 +331,23 @@ def create_asset(
         content_type=content_type_for_extension(file_type),
         uploaded_by=uploaded_by,
     )
-    _insert_with_tags(session, asset, tag_ids)
+    _insert_new(session, asset, tag_ids, links)
     return get_public_asset(session, asset.id)
 
 
-def _insert_with_tags(session: Session, asset: MediaAsset, tag_ids: list[uuid.UUID]) -> None:
-    """Insert a new asset with its tags and its outbox row, in one commit."""
+def _insert_new(
+    session: Session,
+    asset: MediaAsset,
+    tag_ids: list[uuid.UUID],
+    links: list[stored_links.Link],
+) -> None:
+    """Insert a new asset with its tags, its links and its outbox row, in one commit."""
     asset.created_at = asset.updated_at = asset.uploaded_at
     with _answering_lost_races(session, asset_id=None, tag_ids=tag_ids):
         session.add(asset)
         session.flush()
         _link(session, asset.id, tag_ids)
+        stored_links.add_links(session, asset.id, links)
         if asset.storage_location is not None:
             _request_derived(session, asset.id, asset.storage_location, asset.file_type)
         record_assets(session, [asset.id])
@@ -381,6 +410,7 @@ def upload_new_asset(
     staged = upload.staged
     try:
         accepted = _accept_file(upload, settings)
+        links = _parse_form_links(upload.links, settings.entity_types)
         tag_ids = _require_tags(session, _parse_form_tag_ids(upload.tag_ids))
         key = storage.promote(staged, extension=accepted["file_type"])
     except BaseException:
@@ -390,7 +420,7 @@ def upload_new_asset(
         asset = MediaAsset.model_validate(
             {**_file_columns(accepted, staged, key), "uploaded_by": caller.subject}
         )
-        _insert_with_tags(session, asset, tag_ids)
+        _insert_new(session, asset, tag_ids, links)
     except BaseException:
         session.rollback()
         storage.delete(key)
@@ -460,9 +490,16 @@ def _require_allowed_name(file_name: str, allowed: frozenset[str]) -> None:
 
 
 def update_asset(
-    session: Session, *, asset_id: uuid.UUID, data: MediaAssetUpdate, allowed: frozenset[str]
+    session: Session,
+    *,
+    asset_id: uuid.UUID,
+    data: MediaAssetUpdate,
+    allowed: frozenset[str],
+    link_types: Sequence[str],
 ) -> MediaAssetPublic:
-    """Rename (the type stays with the content) and/or replace the whole tag set."""
+    """Rename (the type stays with the content) and/or replace the whole tag set and/or
+    the whole set of links."""
+    links = None if data.links is None else set(require_link_types(data.links, link_types))
     with _answering_lost_races(session, asset_id=asset_id, tag_ids=data.tag_ids or ()):
         asset = _lock_asset(session, asset_id)
         changed = False
@@ -479,6 +516,11 @@ def update_asset(
             _unlink(session, asset_id, current - wanted)
             _link(session, asset_id, wanted - current)
             changed = changed or wanted != current
+        if links is not None:
+            present = stored_links.current_links(session, asset_id)
+            stored_links.remove_links(session, asset_id, present - links)
+            stored_links.add_links(session, asset_id, links - present)
+            changed = changed or links != present
         if changed:
             _record_change(session, asset)
         session.commit()
@@ -515,6 +557,37 @@ def remove_tags(
         unwanted = set(_require_tags(session, tag_ids)) & _current_tag_ids(session, asset_id)
         if unwanted:
             _unlink(session, asset_id, unwanted)
+            _record_change(session, asset)
+            session.commit()
+    return get_public_asset(session, asset_id)
+
+
+def add_links(
+    session: Session, *, asset_id: uuid.UUID, links: list[LinkIn], link_types: Sequence[str]
+) -> MediaAssetPublic:
+    """Link the asset to entities; links it already has are left as they are."""
+    wanted = require_link_types(links, link_types)
+    with _answering_lost_races(session, asset_id=asset_id):
+        asset = _lock_asset(session, asset_id)
+        present = stored_links.current_links(session, asset_id)
+        missing = [link for link in wanted if link not in present]
+        if missing:
+            stored_links.add_links(session, asset_id, missing)
+            _record_change(session, asset)
+            session.commit()
+    return get_public_asset(session, asset_id)
+
+
+def remove_links(
+    session: Session, *, asset_id: uuid.UUID, links: list[LinkIn], link_types: Sequence[str]
+) -> MediaAssetPublic:
+    """Unlink the asset from entities; links it does not have are ignored."""
+    unwanted = set(require_link_types(links, link_types))
+    with _answering_lost_races(session, asset_id=asset_id):
+        asset = _lock_asset(session, asset_id)
+        present = unwanted & stored_links.current_links(session, asset_id)
+        if present:
+            stored_links.remove_links(session, asset_id, present)
             _record_change(session, asset)
             session.commit()
     return get_public_asset(session, asset_id)

@@ -22,19 +22,23 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from service.assets.schemas import MAX_TAG_IDS
 from service.errors import InsufficientStorage, TooLarge
+from service.links.schemas import LINK_TEXT_STAND_IN, MAX_LINKS
 from service.staging import StagedFile, StagingWriter
 from service.storage import Storage
 from service.text_rules import WHITESPACE, char_class
 
 FILE_FIELD = "file"
 TAG_IDS_FIELD = "tag_ids"
-# Everything but the file is small: a few tag ids. Bound it so fields cannot eat memory.
-MAX_FIELD_BYTES = 64 * 1024
-# Multipart framing around the file: boundaries, part headers and the tag id fields.
+LINKS_FIELD = "links"
+# Everything but the file is small: tag ids and links (1,000 of each at most, a link up to
+# about 450 bytes). Bound it so fields cannot eat memory.
+MAX_FIELD_BYTES = 512 * 1024
+# Multipart framing around the file: boundaries, part headers and the other fields.
 ENVELOPE_ALLOWANCE = 1024 * 1024
-# The file and up to 1,000 tag ids sent as repeated fields, with room to spare: a body of
-# millions of empty parts costs CPU and memory however few bytes each one has.
-MAX_PARTS = 1100
+# The file, up to 1,000 tag ids and up to 1,000 links sent as repeated fields, with room
+# to spare: a body of millions of empty parts costs CPU and memory however few bytes
+# each one has.
+MAX_PARTS = 2100
 MAX_HEADER_BYTES = 16 * 1024  # the headers of one part
 
 _SPACE = char_class(WHITESPACE)
@@ -64,8 +68,18 @@ def _multipart(properties: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-UPLOAD_OPENAPI = _multipart({FILE_FIELD: _FILE_SCHEMA, TAG_IDS_FIELD: _TAG_IDS_SCHEMA})
-# A replaced file keeps the asset's tags: `tag_ids` is one more ignored field there.
+_LINKS_SCHEMA = {
+    "type": "array",
+    "description": "Links, one `entity_type:entity_id` per field (the id may hold `:`).",
+    "maxItems": MAX_LINKS,
+    # Each app states its own link types in place of the stand-in (state_link_types).
+    "items": {"type": "string", "pattern": LINK_TEXT_STAND_IN},
+}
+
+UPLOAD_OPENAPI = _multipart(
+    {FILE_FIELD: _FILE_SCHEMA, TAG_IDS_FIELD: _TAG_IDS_SCHEMA, LINKS_FIELD: _LINKS_SCHEMA}
+)
+# A replaced file keeps the asset's tags and links: those are ignored fields there.
 REPLACE_OPENAPI = _multipart({FILE_FIELD: _FILE_SCHEMA})
 
 
@@ -76,6 +90,8 @@ class ReceivedUpload:
     staged: StagedFile
     client_file_name: str
     tag_ids: list[str] = field(default_factory=list)
+    # `type:id` each, as sent (the service parses them).
+    links: list[str] = field(default_factory=list)
 
 
 def body_error(
@@ -202,7 +218,8 @@ def _split_tag_ids(values: list[str]) -> list[str]:
 
 
 async def receive_upload(request: Request, storage: Storage, *, limit: int) -> ReceivedUpload:
-    """Parse a multipart/form-data body with one `file` part and optional `tag_ids` fields."""
+    """Parse a multipart/form-data body with one `file` part and optional `tag_ids` and
+    `links` fields."""
     content_type, params = parse_options_header(request.headers.get("content-type"))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -248,10 +265,15 @@ async def receive_upload(request: Request, storage: Storage, *, limit: int) -> R
     if max(len(fields), len(tag_ids)) > MAX_TAG_IDS:
         _discard(collector)
         raise body_error(TAG_IDS_FIELD, f"An upload names at most {MAX_TAG_IDS} tag ids.")
+    links = collector.fields.get(LINKS_FIELD, [])
+    if len(links) > MAX_LINKS:
+        _discard(collector)
+        raise body_error(LINKS_FIELD, f"An upload names at most {MAX_LINKS} links.")
     return ReceivedUpload(
         staged=collector.writer.finish(),
         client_file_name=collector.file_name or "",
         tag_ids=tag_ids,
+        links=links,
     )
 
 

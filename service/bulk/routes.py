@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from indexer.query import SearchIndex
+from indexer.query import SearchIndex, SearchQuery
 from service.bulk import service
 from service.bulk.schemas import BulkChange, BulkResult, CountMismatch
 from service.consistency import await_caught_up, await_index
@@ -43,11 +43,17 @@ async def bulk_change(
     _caller: Writer,
     change: Annotated[BulkChange, Body()],
 ) -> BulkResult:
-    """Add or remove tags on, or delete, every asset selected by ids or by a query: all
-    or nothing, answered once the index shows the change."""
+    """Add or remove tags or links on, or delete, every asset selected by ids or by a
+    query: all or nothing, answered once the index shows the change."""
     if change.query is not None:
-        filters = from_json_object(ListFilters, change.query, location=("body", "query"))
-        asset_ids = await _selected(request, filters, most=settings.bulk_max)
+        filters = from_json_object(
+            ListFilters,
+            change.query,
+            location=("body", "query"),
+            link_types=settings.entity_types,
+        )
+        query = filters.search_query(link_types=settings.entity_types)
+        asset_ids = await _selected(request, query, most=settings.bulk_max)
     else:
         asset_ids = change.ids or []
     result = await run_in_threadpool(
@@ -58,18 +64,19 @@ async def bulk_change(
         asset_ids=asset_ids,
         named=change.query is None,
         most=settings.bulk_max,
+        link_types=settings.entity_types,
     )
     await await_index(request, response, session, while_progressing=True)
     return result
 
 
-async def _selected(request: Request, filters: ListFilters, *, most: int) -> list[uuid.UUID]:
+async def _selected(request: Request, query: SearchQuery, *, most: int) -> list[uuid.UUID]:
     """The assets the query finds, asked of the index once it holds every write committed
     before this request: a lagging index could select assets that no longer match."""
     if not await await_caught_up(request):
         raise ServiceUnavailable(INDEX_BEHIND)
     engine: SearchIndex = request.app.state.search
     try:
-        return await matching_ids(engine, filters.search_query(), most=most)
+        return await matching_ids(engine, query, most=most)
     except TooMany as exc:
         raise service.too_many(exc.count, most) from exc

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 from pydantic.json_schema import SkipJsonSchema
 
 from service.assets.schemas import MAX_TAG_IDS
+from service.links.schemas import Links
 from service.search.parameters import ListFilters
 from service.search.query_object import object_schema
 from service.text_rules import RequestBody
@@ -74,6 +75,14 @@ class TagChange(_Change):
     expected_count: ExpectedCount | SkipJsonSchema[None] = None
 
 
+class LinkChange(_Change):
+    """Link every selected asset to the entities, or unlink it from them."""
+
+    action: Literal["link", "unlink"]
+    links: Annotated[Links, Field(min_length=1)]
+    expected_count: ExpectedCount | SkipJsonSchema[None] = None
+
+
 class DeleteChange(_Change):
     """Delete every selected asset, with its file; only when `expected_count` is right."""
 
@@ -81,7 +90,7 @@ class DeleteChange(_Change):
     expected_count: ExpectedCount
 
 
-BulkChange = Annotated[TagChange | DeleteChange, Field(discriminator="action")]
+BulkChange = Annotated[TagChange | LinkChange | DeleteChange, Field(discriminator="action")]
 
 
 class BulkResult(BaseModel):

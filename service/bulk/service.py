@@ -1,4 +1,4 @@
-"""Bulk changes: many assets' tags added or removed, or the assets deleted, in one
+"""Bulk changes: many assets' tags or links added or removed, or the assets deleted, in one
 transaction that commits once, with one statement per kind of row however many assets
 (`store.bulk` writes them, and says which locks they take in which order)."""
 
@@ -12,10 +12,12 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from service.assets.service import unknown_tags
-from service.bulk.schemas import BulkResult, DeleteChange, TagChange
+from service.bulk.schemas import BulkResult, DeleteChange, LinkChange, TagChange
 from service.errors import Conflict, Invalid
+from service.links.schemas import require_link_types
 from service.storage import Storage
 from store import bulk
+from store.links import Link
 from store.models import Tag
 from store.outbox import record_selected
 
@@ -31,10 +33,11 @@ def apply_change(
     session: Session,
     storage: Storage,
     *,
-    change: TagChange | DeleteChange,
+    change: TagChange | LinkChange | DeleteChange,
     asset_ids: Sequence[uuid.UUID],
     named: bool,
     most: int,
+    link_types: Sequence[str],
 ) -> BulkResult:
     """Apply `change` to the assets, all or nothing. `named`: the caller named the ids,
     and each must be an asset (422 naming the others); otherwise they are a query's
@@ -44,6 +47,7 @@ def apply_change(
         raise too_many(len(wanted), most)
     tag_ids = list(dict.fromkeys(change.tag_ids)) if isinstance(change, TagChange) else []
     _require_tags(session, tag_ids)  # early, before any asset is locked
+    links = require_link_types(change.links, link_types) if isinstance(change, LinkChange) else []
     bulk.begin(session)
     found = bulk.lock_assets(session, wanted, deleting=isinstance(change, DeleteChange))
     if named and len(found) != len(wanted):
@@ -59,6 +63,8 @@ def apply_change(
         )
     if isinstance(change, DeleteChange):
         return _delete(session, storage, found)
+    if isinstance(change, LinkChange):
+        return _change_links(session, found, links, adding=change.action == "link")
     return _change_tags(session, found, tag_ids, adding=change.action == "add_tags")
 
 
@@ -86,12 +92,31 @@ def _change_tags(
     moved: Counter[uuid.UUID] = Counter()
     for _, tag_id in pairs:
         moved[tag_id] += step
-    if changed:
-        bulk.touch(session, changed)
-        record_selected(session, bulk.id_rows(session, changed))
+    _record_changed(session, changed)
     bulk.settle_tag_counts(session, moved)
     session.commit()
     return BulkResult(matched=len(asset_ids), changed=len(changed))
+
+
+def _change_links(
+    session: Session, asset_ids: list[uuid.UUID], links: list[Link], *, adding: bool
+) -> BulkResult:
+    """Links name other modules' entities, which this service does not hold: nothing to
+    check or count but the assets' own rows."""
+    if adding:
+        changed = bulk.add_links(session, asset_ids, links)
+    else:
+        changed = bulk.remove_links(session, asset_ids, links)
+    _record_changed(session, changed)
+    session.commit()
+    return BulkResult(matched=len(asset_ids), changed=len(changed))
+
+
+def _record_changed(session: Session, changed: set[uuid.UUID]) -> None:
+    """The changed assets' updated_at is now, and the indexer is told of them."""
+    if changed:
+        bulk.touch(session, changed)
+        record_selected(session, bulk.id_rows(session, changed))
 
 
 def _delete(session: Session, storage: Storage, asset_ids: list[uuid.UUID]) -> BulkResult:

@@ -4,6 +4,10 @@ filters, and all three are validated here, by the same rules and with the same e
 
 `ListFilters` is what selects assets; `ListParameters` adds what shapes the page (paging,
 order, facets, highlights). `to_search_query` turns either into the index's question.
+
+Link types are each app's configuration (MEDIA_LINK_TYPES), so the model checks a link's
+shape, and `require_link_types` its type: `search_query` and `from_object` take the
+app's types and check them, so no caller can skip it.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from indexer.query import (
 )
 from service.assets.schemas import Orientation
 from service.config import normalize_file_type
+from service.links.schemas import EntityType, LinkText, parse_link_text, unknown_type_message
 from service.pagination import MAX_OFFSET, MAX_PAGE_SIZE, SortDirection
 from service.search.schemas import FacetList, IdList, IsoDateTime, SearchFieldList
 from service.tags.service import TagMatch
+from store.links import LINK_SEPARATOR, link_key
 
 FACET_NAMES = ", ".join(name.value for name in FacetName)
 SEARCH_FIELD_NAMES = "file_name, tags, uploaded_by, file_type, content"
@@ -115,6 +121,14 @@ class ListFilters(BaseModel):
         IdList | None, Field(description="Repeated or comma-separated: none of these tags.")
     ] = None
     untagged: Annotated[bool, Field(description="true: only assets with no tags.")] = False
+    linked: Annotated[
+        list[LinkText] | None,
+        Field(description="Repeated `entity_type:entity_id`: linked to any of them."),
+    ] = None
+    entity_type: Annotated[
+        list[EntityType] | None,
+        Field(description="Repeated: linked to at least one entity of any of these types."),
+    ] = None
     uploaded_after: Annotated[IsoDateTime | None, Field(description="Inclusive.")] = None
     uploaded_before: Annotated[IsoDateTime | None, Field(description="Inclusive.")] = None
     search_in: Annotated[
@@ -135,6 +149,14 @@ class ListFilters(BaseModel):
     def _known_fields(cls, values: list[str] | None) -> list[str] | None:
         return None if values is None else [field.value for field in parse_search_in(values)]
 
+    @field_validator("linked", mode="after")
+    @classmethod
+    def _link_shapes(cls, values: list[str] | None) -> list[str] | None:
+        # As the upload form reads them (the id trimmed), each once; types checked later.
+        if values is None:
+            return None
+        return list(dict.fromkeys(link_key(parse_link_text(value, None)) for value in values))
+
     @field_validator("untagged", mode="after")
     @classmethod
     def _not_with_tags(cls, untagged: bool, info: ValidationInfo) -> bool:
@@ -144,8 +166,38 @@ class ListFilters(BaseModel):
             )
         return untagged
 
-    def search_query(self, **shape: Any) -> SearchQuery:
-        """The index's question for these filters; `shape` sets the page's fields."""
+    def require_link_types(
+        self, types: Sequence[str], *, location: Sequence[str | int] = ("query",)
+    ) -> None:
+        """422, located under `location`, for a link or entity type that MEDIA_LINK_TYPES
+        (`types`) does not name, with a sentence naming the allowed ones."""
+        named = [
+            *(
+                ("linked", index, value.partition(LINK_SEPARATOR)[0], value)
+                for index, value in enumerate(self.linked or [])
+            ),
+            *(
+                ("entity_type", index, value, value)
+                for index, value in enumerate(self.entity_type or [])
+            ),
+        ]
+        errors = [
+            {
+                "type": "value_error",
+                "loc": (field, index),
+                "msg": unknown_type_message(kind, types),
+                "input": value,
+            }
+            for field, index, kind, value in named
+            if kind not in types
+        ]
+        if errors:
+            raise _errors(location, errors, None)
+
+    def search_query(self, *, link_types: Sequence[str], **shape: Any) -> SearchQuery:
+        """The index's question for these filters, once their link types are checked
+        against `link_types`; `shape` sets the page's fields."""
+        self.require_link_types(link_types)
         return SearchQuery(
             text=_text(self.search),
             search_in=parse_search_in(self.search_in),
@@ -157,16 +209,21 @@ class ListFilters(BaseModel):
             match_all_tags=self.tag_match is TagMatch.ALL,
             exclude_tag_ids=[str(tag_id) for tag_id in dict.fromkeys(self.exclude_tag_ids or [])],
             untagged=self.untagged,
+            linked=list(self.linked or []),
+            entity_types=list(dict.fromkeys(self.entity_type or [])),
             uploaded_after=_micros(self.uploaded_after),
             uploaded_before=_micros(self.uploaded_before),
             **shape,
         )
 
     @classmethod
-    def from_object(cls, value: Any, *, location: Sequence[str | int]) -> ListFilters:
+    def from_object(
+        cls, value: Any, *, location: Sequence[str | int], link_types: Sequence[str]
+    ) -> ListFilters:
         """Validate a JSON object of list parameters (a saved view's `query`, a bulk
         change's), as the list validates its query string: a single value stands for a
-        list of one, an unknown key is 422, and each error is located under `location`."""
+        list of one, an unknown key is 422, link types must be among `link_types`, and
+        each error is located under `location`."""
         if not isinstance(value, dict):
             raise _errors(
                 location,
@@ -189,9 +246,11 @@ class ListFilters(BaseModel):
             )
         listed = {key: _as_list(cls, key, item) for key, item in value.items()}
         try:
-            return cls.model_validate(listed)
+            parsed = cls.model_validate(listed)
         except ValidationError as exc:
             raise _errors(location, exc.errors(include_url=False), value) from exc
+        parsed.require_link_types(link_types, location=location)
+        return parsed
 
 
 def _as_list(model: type[BaseModel], key: str, value: Any) -> Any:
@@ -261,9 +320,10 @@ class ListParameters(ListFilters):
                 raise ValueError(f"{name.value} must also be asked for in `facets`")
         return [name.value for name in names]
 
-    def to_search_query(self, **extra_filters: Any) -> SearchQuery:
+    def to_search_query(self, *, link_types: Sequence[str], **extra_filters: Any) -> SearchQuery:
         facets = [FacetName(name) for name in self.facets or []]
         return self.search_query(
+            link_types=link_types,
             skip=min(self.skip, MAX_OFFSET),
             limit=self.limit,
             sort_by=self.sort_by,

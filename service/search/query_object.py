@@ -85,22 +85,34 @@ def _wrong_type(kind: str, value: object) -> bool:
     return isinstance(value, bool) or not isinstance(value, int | float)
 
 
-def from_json_object(model: type[F], value: object, *, location: Sequence[str | int]) -> F:
-    """`model.from_object(value)`, with numbers and booleans held to their JSON types.
+def _whole_number(kind: str | None, value: object) -> object:
+    """An integer written as a float (`5.0`, `1e19`) is the integer to JSON, and so to the
+    model: pydantic reads a float no larger than 2**63 only, where an int may be any size."""
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def from_json_object(
+    model: type[F], value: object, *, location: Sequence[str | int], link_types: Sequence[str]
+) -> F:
+    """`model.from_object(value)`, with numbers and booleans held to their JSON types
+    (`link_types` is the app's MEDIA_LINK_TYPES, which link filters must name).
 
     The query string has only text, so its validation reads `"5"` as 5 and `"yes"`, `1` or
     `"on"` as true; in a JSON object those would be values the schema could not state, and
     `true` would pass for a page size of 1. The rules themselves are all `from_object`'s."""
     if not isinstance(value, dict):
-        return _parsed(model, value, location)
+        return _parsed(model, value, location, link_types)
     types = _json_types(model)
+    value = {key: _whole_number(types.get(key), item) for key, item in value.items()}
     wrong = {
         key: kind
         for key, item in value.items()
         if (kind := types.get(key)) is not None and _wrong_type(kind, item)
     }
     if not wrong:
-        return _parsed(model, value, location)
+        return _parsed(model, value, location, link_types)
     errors: list[Any] = [
         {
             "type": _TYPE_ERRORS[kind][0],
@@ -112,14 +124,16 @@ def from_json_object(model: type[F], value: object, *, location: Sequence[str | 
     ]
     # Every error in one answer: the rest of the object is still checked.
     try:
-        _parsed(model, {k: v for k, v in value.items() if k not in wrong}, location)
+        _parsed(model, {k: v for k, v in value.items() if k not in wrong}, location, link_types)
     except RequestValidationError as exc:
         errors.extend(exc.errors())
     raise RequestValidationError(errors)
 
 
-def _parsed(model: type[F], value: object, location: Sequence[str | int]) -> F:
-    parsed = model.from_object(value, location=location)
+def _parsed(
+    model: type[F], value: object, location: Sequence[str | int], link_types: Sequence[str]
+) -> F:
+    parsed = model.from_object(value, location=location, link_types=link_types)
     assert isinstance(parsed, model)
     return parsed
 

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
-from service.deps import Reader, SessionDep, Writer
+from service.deps import Reader, SessionDep, SettingsDep, Writer
 from service.errors import error_responses
 from service.pagination import Limit, Page, Skip
 from service.views import service
@@ -24,9 +24,11 @@ def list_views(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=error_responses(409, 507))
-def create_view(session: SessionDep, caller: Writer, data: ViewCreate) -> ViewPublic:
+def create_view(
+    session: SessionDep, settings: SettingsDep, caller: Writer, data: ViewCreate
+) -> ViewPublic:
     """Save a view: a name, unique case-insensitively, and list parameters."""
-    query = stored_query(data.query)
+    query = stored_query(data.query, link_types=settings.entity_types)
     return service.create_view(session, caller=caller, name=data.name, query=query)
 
 
@@ -38,10 +40,15 @@ def get_view(session: SessionDep, _caller: Reader, view_id: uuid.UUID) -> ViewPu
 
 @router.put("/{view_id}", responses=error_responses(404, 409, 507))
 def update_view(
-    session: SessionDep, caller: Writer, view_id: uuid.UUID, data: ViewUpdate
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Writer,
+    view_id: uuid.UUID,
+    data: ViewUpdate,
 ) -> ViewPublic:
     """Rename a view or replace its query: its creator's, or any with media:admin."""
-    query = None if data.query is None else stored_query(data.query)
+    types = settings.entity_types
+    query = None if data.query is None else stored_query(data.query, link_types=types)
     return service.update_view(session, caller=caller, view_id=view_id, name=data.name, query=query)
 
 

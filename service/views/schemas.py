@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 
@@ -54,11 +55,12 @@ StoredQuery = Annotated[
 ]
 
 
-def stored_query(query: dict[str, JsonValue]) -> str:
+def stored_query(query: dict[str, JsonValue], *, link_types: Sequence[str]) -> str:
     """The `query` of a request body, validated as the list validates its parameters (422
-    located under body.query otherwise), as the normalised JSON text a view keeps."""
+    located under body.query otherwise; `link_types` is the app's MEDIA_LINK_TYPES), as
+    the normalised JSON text a view keeps."""
     location = ("body", "query")
-    parameters = from_json_object(ListParameters, query, location=location)
+    parameters = from_json_object(ListParameters, query, location=location, link_types=link_types)
     text = json.dumps(as_object(parameters), ensure_ascii=False, separators=(",", ":"))
     if len(text) > MAX_QUERY_CHARACTERS:
         message = QUERY_TOO_LONG.format(limit=MAX_QUERY_CHARACTERS, size=len(text))

@@ -19,8 +19,8 @@ from alembic import op
 import store.models
 
 revision: str = "0011_saved_views"
-# 0009 is the head on main while this is written; the asset links' migration (revision
-# "0010") is on its way, and this must be chained after it when both are merged.
+# 0009 was the head when this was written; the asset links' migration, written beside
+# it, was merged after the bulk changes' as 0013.
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

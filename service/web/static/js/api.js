@@ -86,8 +86,7 @@ export const api = {
 };
 
 // Every page of a paginated list (the tag list is small, but never assume it fits one page).
-export async function getAll(path, query = {}) {
-  const limit = 1000;
+export async function getAll(path, query = {}, limit = 1000) {
   const items = [];
   for (let skip = 0; ; skip += limit) {
     const page = await api.get(path, { ...query, skip, limit });

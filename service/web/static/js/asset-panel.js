@@ -1,7 +1,8 @@
-// The asset panel: preview, details, rename, tags, replace, download and delete.
+// The asset panel: preview, details, rename, tags, links, replace, download and delete.
 
 import { api, fetchFile, fetchPreview, uploadFile } from "./api.js";
 import { byId, confirmAction, formatDateTime, formatSize, h, tagChip, toast } from "./dom.js";
+import { linkChip, linkForm, linkText } from "./links.js";
 import { tagPicker } from "./picker.js";
 import { reloadTags } from "./tags.js";
 
@@ -103,6 +104,46 @@ function details(asset) {
   return h("dl", { class: "details" }, rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
 }
 
+// The file's links to other modules' entities as chips; writers remove them and add more.
+// `current()` is the asset as last saved, `saved(asset)` takes the API's answer.
+function linksSection(current, saved) {
+  const list = h("ul", { class: "chips", "aria-label": "Links of this file" });
+  const error = h("p", { class: "error", role: "alert" });
+  let form = null;
+  const draw = () => {
+    const links = current().links || [];
+    list.replaceChildren(...links.map((link) => h("li", {}, linkChip(link, canWrite ? h("button", {
+      type: "button",
+      class: "chip-remove",
+      title: `Remove the link to ${linkText(link)}`,
+      "aria-label": `Remove link ${linkText(link)}`,
+      onclick: async () => {
+        error.textContent = "";
+        try {
+          await saved(await api.delete(`/api/media-assets/${current().id}/links`, { links: [link] }));
+          draw();
+          form.focus(); // the button pressed is gone
+        } catch (failure) {
+          error.textContent = failure.message;
+        }
+      },
+    }, "×") : null))));
+    if (!links.length) list.append(h("li", { class: "muted" }, "Not linked to anything."));
+  };
+  if (canWrite) {
+    form = linkForm({
+      label: "Link this file",
+      submitText: "Add link",
+      onSubmit: async (link) => {
+        await saved(await api.post(`/api/media-assets/${current().id}/links`, { links: [link] }));
+        draw();
+      },
+    });
+  }
+  draw();
+  return h("section", { class: "asset-links" }, h("h3", {}, "Links"), list, form?.element, error);
+}
+
 function render(asset) {
   disposePicker();
   disposePicker = () => {};
@@ -158,6 +199,7 @@ function render(asset) {
     });
     disposePicker = picker.dispose;
     side.push(h("section", {}, h("h3", {}, "Tags"), picker.element));
+    side.push(linksSection(() => asset, saved));
 
     const fileInput = h("input", { id: "replace-input", type: "file" });
     const progress = h("progress", { max: 1, value: 0, hidden: true, "aria-label": "Replacement upload progress" });
@@ -189,8 +231,11 @@ function render(asset) {
       changed();
       await reloadTags();
     }) }, "Delete…")));
-  } else if (asset.tags.length) {
-    side.push(h("section", {}, h("h3", {}, "Tags"), h("div", { class: "chips" }, asset.tags.map((tag) => tagChip(tag)))));
+  } else {
+    if (asset.tags.length) {
+      side.push(h("section", {}, h("h3", {}, "Tags"), h("div", { class: "chips" }, asset.tags.map((tag) => tagChip(tag)))));
+    }
+    if (asset.links?.length) side.push(linksSection(() => asset, saved));
   }
   side.push(error);
 

@@ -31,6 +31,7 @@ export function describeToken(token) {
     user: typeof claims.sub === "string" ? claims.sub : "",
     canRead: canWrite || scopes.has(READ),
     canWrite,
+    isAdmin: scopes.has(ADMIN),
     expiresAt: typeof claims.exp === "number" ? new Date(claims.exp * 1000) : null,
   };
 }

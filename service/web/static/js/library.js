@@ -2,6 +2,11 @@
 
 import { api } from "./api.js";
 import { byId, debounce, formatDate, formatSize, h, tagChip } from "./dom.js";
+import { linkChip, linkText, rememberEntityTypes } from "./links.js";
+import {
+  DEFAULT_PAGE_SIZE, FILTER_KEYS, ORIENTATIONS, PAGE_SIZES, emptyState, listFilters, parseLink, stateFromQuery, viewQuery,
+} from "./query-state.js";
+import { pageShown, selectBox } from "./selection.js";
 import { onTagsChanged, tagById } from "./tags.js";
 import { cancelDetachedThumbnails, thumbnail } from "./thumbnails.js";
 
@@ -10,27 +15,15 @@ const FACETS = [
   { key: "file_type", title: "File type", param: "file_type", stateKey: "fileTypes" },
   { key: "uploaded_by", title: "Uploader", param: "uploaded_by", stateKey: "uploaders" },
   { key: "orientation", title: "Orientation", param: "orientation", stateKey: "orientations" },
+  { key: "entity_type", title: "Linked to", param: "entity_type", stateKey: "entityTypes" },
 ];
-const ORIENTATIONS = ["landscape", "portrait", "square"];
 const FACETS_SHOWN = 10;
-const PAGE_SIZES = [24, 48, 96];
-const DEFAULT_PAGE_SIZE = 48;
 
-const state = {
-  search: "",
-  sort: "relevance",
-  limit: DEFAULT_PAGE_SIZE,
-  page: 0,
-  tagIds: [],
-  tagMatch: "all",
-  fileTypes: [],
-  uploaders: [],
-  orientations: [],
-  after: "",
-  before: "",
-};
+const state = emptyState();
 const expandedFacets = new Set();
 let openAsset = () => {};
+let selectable = false;
+let viewChanged = () => {};
 let requestNumber = 0;
 let inFlight = null;
 
@@ -48,9 +41,14 @@ function readAddress() {
   state.page = Number.isInteger(page) && page >= 1 ? page - 1 : 0;
   state.tagIds = params.getAll("tag");
   state.tagMatch = params.get("match") === "any" ? "any" : "all";
+  state.excludedTagIds = params.getAll("not").filter((id) => !state.tagIds.includes(id));
+  // The API refuses untagged with chosen tags (it could match nothing): the tags win.
+  state.untagged = params.get("untagged") === "1" && !state.tagIds.length;
   state.fileTypes = params.getAll("type");
   state.uploaders = params.getAll("by");
   state.orientations = params.getAll("shape").filter((shape) => ORIENTATIONS.includes(shape));
+  state.linked = params.getAll("linked").filter((link) => parseLink(link));
+  state.entityTypes = params.getAll("entity");
   state.after = params.get("after") || "";
   state.before = params.get("before") || "";
 }
@@ -63,9 +61,13 @@ function writeAddress() {
   if (state.page) params.set("page", String(state.page + 1));
   for (const id of state.tagIds) params.append("tag", id);
   if (state.tagMatch === "any") params.set("match", "any");
+  for (const id of state.excludedTagIds) params.append("not", id);
+  if (state.untagged) params.set("untagged", "1");
   for (const type of state.fileTypes) params.append("type", type);
   for (const user of state.uploaders) params.append("by", user);
   for (const shape of state.orientations) params.append("shape", shape);
+  for (const link of state.linked) params.append("linked", link);
+  for (const type of state.entityTypes) params.append("entity", type);
   if (state.after) params.set("after", state.after);
   if (state.before) params.set("before", state.before);
   const query = params.toString();
@@ -74,26 +76,29 @@ function writeAddress() {
 
 // ---- queries ------------------------------------------------------------------------
 
-// Dates are picked in the user's own time zone; the API wants instants.
-const startOfDay = (day) => new Date(`${day}T00:00:00`).toISOString();
-const endOfDay = (day) => new Date(`${day}T23:59:59.999`).toISOString();
-
 function filters() {
-  const query = {};
-  if (state.search.trim()) {
-    query.search = state.search.trim();
-    query.highlight = "true"; // for the excerpt of a match inside the file
-  }
-  if (state.tagIds.length) {
-    query.tag_ids = state.tagIds;
-    if (state.tagMatch === "any") query.tag_match = "any";
-  }
-  query.file_type = state.fileTypes;
-  query.uploaded_by = state.uploaders;
-  query.orientation = state.orientations;
-  if (state.after) query.uploaded_after = startOfDay(state.after);
-  if (state.before) query.uploaded_before = endOfDay(state.before);
+  const query = listFilters(state);
+  if (query.search) query.highlight = "true"; // for the excerpt of a match inside the file
   return query;
+}
+
+// What selects the assets now: a bulk change's `query`, and the key that tells the
+// selection the filters changed under it.
+export const currentFilters = () => listFilters(state);
+const filterKey = () => JSON.stringify(FILTER_KEYS.map((key) => state[key]));
+
+// What "Save view" keeps, and a saved view read back into the page: the parameters the
+// page has no control for are returned, for the user to be told.
+export const currentViewQuery = () => viewQuery(state);
+const sortChoices = () => [...byId("sort-select").options].map((option) => option.value);
+export const viewQueryOf = (query) => viewQuery(stateFromQuery(query, { sorts: sortChoices() }).state);
+
+export function applyViewQuery(query) {
+  const { state: next, left } = stateFromQuery(query, { sorts: sortChoices() });
+  Object.assign(state, next);
+  syncControls();
+  refresh();
+  return left;
 }
 
 function sortQuery() {
@@ -106,9 +111,13 @@ function sortQuery() {
 
 // A facet whose values are alternatives (any of these types) counts without its own filter,
 // so choosing one value leaves the others visible with the counts they would add.
-// Tags matched all-of narrow the result, so their counts follow every filter.
+// Tags matched all-of narrow the result, so their counts follow every filter; but once a
+// tag is excluded (or only untagged files are asked for) the panel counts without any tag
+// filter, so an excluded tag still shows how many files it leaves out.
 function countsApart(facet) {
-  if (facet.key === "tags") return state.tagMatch === "any" && state.tagIds.length > 0;
+  if (facet.key === "tags") {
+    return (state.tagMatch === "any" && state.tagIds.length > 0) || state.excludedTagIds.length > 0 || state.untagged;
+  }
   return state[facet.stateKey].length > 0;
 }
 
@@ -128,32 +137,81 @@ async function fetchResults(signal) {
 
 // ---- rendering ----------------------------------------------------------------------
 
+const tagOf = (value) => (value.name !== undefined ? value : tagById(value.value) || { name: "(deleted tag)", color: null });
+
 function facetLabel(facet, value) {
   if (facet.key !== "tags") return h("span", { class: "facet-name" }, value.value);
-  const tag = value.name !== undefined ? value : tagById(value.value) || { name: "(deleted tag)", color: null };
-  return tagChip(tag);
+  return tagChip(tagOf(value));
+}
+
+function facetOption(facet, entry, chosen) {
+  const box = h("input", {
+    type: "checkbox",
+    value: entry.value,
+    checked: chosen.includes(entry.value),
+    onchange: (event) => toggle(facet, entry.value, event.target.checked),
+  });
+  const option = h("label", { class: "facet-option" }, box, facetLabel(facet, entry),
+    h("span", { class: "count" }, entry.count.toLocaleString()));
+  if (facet.key !== "tags") return h("li", {}, option);
+  // The third state, "none of": a pressed button beside the tag, and the tag struck through
+  // with a word that says so (never the strike alone).
+  const excluded = state.excludedTagIds.includes(entry.value);
+  const name = tagOf(entry).name;
+  if (excluded) option.querySelector(".chip").prepend(h("span", { class: "not-mark" }, "not"), " ");
+  return h("li", { class: excluded ? "facet-row excluded" : "facet-row" }, option, h("button", {
+    type: "button",
+    class: "exclude",
+    "data-focus-key": `exclude:${entry.value}`,
+    "aria-pressed": String(excluded),
+    "aria-label": `Exclude ${name}`,
+    title: excluded ? `Files tagged ${name} are left out. Press again to stop.` : `None of: leave out files tagged ${name}`,
+    onclick: () => excludeTag(entry.value, !excluded),
+  }, "⊘"));
+}
+
+// Beside the tag panel, not in it: it is no tag's value.
+function untaggedSwitch() {
+  return h("label", { class: "facet-option untagged", "data-facet": "untagged" }, h("input", {
+    type: "checkbox",
+    "data-focus-key": "untagged",
+    checked: state.untagged,
+    onchange: (event) => setUntagged(event.target.checked),
+  }), "Untagged files only");
+}
+
+// The `linked` filter comes from the address (a link from another module's page):
+// each entity it names as a chip that takes it off.
+function linkedFilter() {
+  if (!state.linked.length) return null;
+  return h("div", { class: "linked-filter" },
+    h("p", { class: "muted", id: "linked-filter-title" }, "Files linked to any of:"),
+    h("ul", { class: "chips", "aria-labelledby": "linked-filter-title" }, state.linked.map((text) => {
+      const link = parseLink(text);
+      return h("li", {}, linkChip(link, h("button", {
+        type: "button",
+        class: "chip-remove",
+        "data-focus-key": `linked:${text}`,
+        "aria-label": `Stop filtering by ${linkText(link)}`,
+        title: `Stop filtering by ${linkText(link)}`,
+        onclick: () => update({ linked: state.linked.filter((other) => other !== text) }),
+      }, "×")));
+    })));
 }
 
 function renderFacet(facet, values) {
   const chosen = state[facet.stateKey];
+  const kept = facet.key === "tags" ? [...chosen, ...state.excludedTagIds] : chosen;
   const shown = [...values];
-  for (const value of chosen) {
+  for (const value of kept) {
     if (!shown.some((entry) => entry.value === value)) shown.push({ value, count: 0 });
   }
   const expanded = expandedFacets.has(facet.key);
-  const visible = expanded ? shown : shown.filter((entry, index) => index < FACETS_SHOWN || chosen.includes(entry.value));
-  const options = visible.map((entry) => {
-    const box = h("input", {
-      type: "checkbox",
-      value: entry.value,
-      checked: chosen.includes(entry.value),
-      onchange: (event) => toggle(facet, entry.value, event.target.checked),
-    });
-    return h("li", {}, h("label", { class: "facet-option" }, box, facetLabel(facet, entry),
-      h("span", { class: "count" }, entry.count.toLocaleString())));
-  });
+  const visible = expanded ? shown : shown.filter((entry, index) => index < FACETS_SHOWN || kept.includes(entry.value));
+  const options = visible.map((entry) => facetOption(facet, entry, chosen));
   const children = [h("legend", {}, facet.title)];
   if (facet.key === "tags" && state.tagIds.length > 1) children.push(matchSwitch());
+  if (facet.key === "entity_type") children.push(linkedFilter());
   children.push(options.length ? h("ul", { class: "facet-list" }, options) : h("p", { class: "muted" }, "None in these results."));
   if (shown.length > visible.length || expanded) {
     children.push(h("button", {
@@ -188,6 +246,7 @@ let lastFacets = {};
 function focusedControl(container) {
   const focused = document.activeElement;
   if (!focused || !container.contains(focused)) return null;
+  if (focused.dataset.focusKey) return `[data-focus-key="${CSS.escape(focused.dataset.focusKey)}"]`;
   const facet = focused.closest("[data-facet]")?.dataset.facet;
   if (focused.matches("button.link")) return `[data-facet="${facet}"] button.link`;
   if (focused.name === "tag-match") return `input[name="tag-match"][value="${focused.value}"]`;
@@ -207,7 +266,11 @@ function redraw(container, children) {
 
 function renderFacets(facets) {
   lastFacets = facets;
-  redraw(byId("facets"), FACETS.map((facet) => renderFacet(facet, facets[facet.key] || [])));
+  rememberEntityTypes((facets.entity_type || []).map((entry) => entry.value));
+  redraw(byId("facets"), FACETS.flatMap((facet) => {
+    const panel = renderFacet(facet, facets[facet.key] || []);
+    return facet.key === "tags" ? [panel, untaggedSwitch()] : [panel];
+  }));
 }
 
 // The server's highlight HTML (escaped text, <mark> around matched words) as nodes: only
@@ -229,7 +292,7 @@ function excerpt(asset) {
 
 function card(asset) {
   const details = [asset.file_type.replace(".", "").toUpperCase(), formatSize(asset.file_size_bytes), asset.uploaded_by, formatDate(asset.uploaded_at)];
-  return h("li", {}, h("button", {
+  return h("li", { class: "card-item" }, selectable ? selectBox(asset) : null, h("button", {
     type: "button",
     class: "card",
     "data-asset-id": asset.id,
@@ -271,7 +334,25 @@ function goToPage(page) {
 function toggle(facet, value, on) {
   const chosen = state[facet.stateKey].filter((entry) => entry !== value);
   if (on) chosen.push(value);
-  update({ [facet.stateKey]: chosen });
+  const changes = { [facet.stateKey]: chosen };
+  if (facet.key === "tags" && on) {
+    // A tag is either wanted or left out, and a wanted tag means "not untagged".
+    changes.excludedTagIds = state.excludedTagIds.filter((id) => id !== value);
+    changes.untagged = false;
+  }
+  update(changes);
+}
+
+function excludeTag(id, on) {
+  const excluded = state.excludedTagIds.filter((entry) => entry !== id);
+  if (on) excluded.push(id);
+  update({ excludedTagIds: excluded, tagIds: on ? state.tagIds.filter((entry) => entry !== id) : state.tagIds });
+}
+
+// Untagged files carry no tag, so choosing them drops the wanted tags (the API refuses
+// both at once), and choosing a tag drops "untagged" (see toggle).
+function setUntagged(on) {
+  update(on ? { untagged: true, tagIds: [], tagMatch: "all" } : { untagged: false });
 }
 
 function update(changes) {
@@ -309,6 +390,7 @@ export async function refresh() {
   try {
     const { page, facets } = await fetchResults(inFlight.signal);
     if (mine !== requestNumber) return;
+    pageShown({ ids: page.items.map((asset) => asset.id), total: page.total, filterKey: filterKey() });
     const lastPage = Math.max(0, Math.ceil(page.total / state.limit) - 1);
     if (state.page > lastPage) {
       // The last page emptied (a delete, or a narrower filter kept in the address).
@@ -318,6 +400,7 @@ export async function refresh() {
     }
     renderPage(page);
     renderFacets(facets);
+    viewChanged();
     recheckWhilePending(page, mine);
   } catch (error) {
     if (error.name === "AbortError" || mine !== requestNumber) return;
@@ -336,8 +419,10 @@ function syncControls() {
   byId("uploaded-before").value = state.before;
 }
 
-export function startLibrary({ onOpenAsset }) {
+export function startLibrary({ onOpenAsset, writable, onViewChanged }) {
   openAsset = onOpenAsset;
+  selectable = writable;
+  viewChanged = onViewChanged;
   readAddress();
   syncControls();
   const searchAsYouType = debounce(() => update({ search: byId("search-input").value }), 150);
@@ -351,15 +436,19 @@ export function startLibrary({ onOpenAsset }) {
   byId("uploaded-after").addEventListener("change", (event) => update({ after: event.target.value }));
   byId("uploaded-before").addEventListener("change", (event) => update({ before: event.target.value }));
   byId("clear-filters").addEventListener("click", () => {
-    update({ tagIds: [], tagMatch: "all", fileTypes: [], uploaders: [], orientations: [], after: "", before: "" });
+    const { search, sort, limit } = state;
+    update({ ...emptyState(), search, sort, limit });
     syncControls();
   });
-  if (window.matchMedia("(max-width: 720px)").matches) byId("filters-details").open = false;
+  if (window.matchMedia("(max-width: 720px)").matches) {
+    byId("filters-details").open = false;
+    byId("views-details").open = false;
+  }
   // A tag deleted elsewhere can no longer filter: drop it rather than match nothing.
   onTagsChanged((tags) => {
     const known = new Set(tags.map((tag) => tag.id));
-    if (state.tagIds.every((id) => known.has(id))) return;
-    update({ tagIds: state.tagIds.filter((id) => known.has(id)) });
+    if ([...state.tagIds, ...state.excludedTagIds].every((id) => known.has(id))) return;
+    update({ tagIds: state.tagIds.filter((id) => known.has(id)), excludedTagIds: state.excludedTagIds.filter((id) => known.has(id)) });
   });
   return refresh();
 }

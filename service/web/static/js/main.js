@@ -4,10 +4,12 @@ import { ApiError, api, configureApi } from "./api.js";
 import { describeToken, forgetToken, storedToken, storeToken, takeTokenFromAddress } from "./auth.js";
 import { openAsset, startAssetPanel } from "./asset-panel.js";
 import { byId, debounce, h, toast } from "./dom.js";
-import { refresh, startLibrary } from "./library.js";
+import { applyViewQuery, currentFilters, currentViewQuery, refresh, startLibrary, viewQueryOf } from "./library.js";
+import { startSelection } from "./selection.js";
 import { openTagManager, startTagManager } from "./tag-manager.js";
 import { reloadTags } from "./tags.js";
 import { startUploads } from "./upload.js";
+import { markCurrent, startViews } from "./views.js";
 
 // Why the last page signed out, carried across the reload in this tab only (never in
 // the address, where anyone could write a misleading sentence into a link).
@@ -63,8 +65,24 @@ function showLibrary(identity) {
   }
   byId("open-tag-manager").addEventListener("click", openTagManager);
   byId("sign-out").addEventListener("click", () => signOut(""));
+  startSelection({
+    writable: identity.canWrite,
+    currentFilters,
+    onChanged: () => {
+      libraryChanged();
+      reloadTags().catch((error) => toast(error.message));
+    },
+  });
   reloadTags().catch((error) => toast(error.message));
-  startLibrary({ onOpenAsset: openAsset });
+  startLibrary({ onOpenAsset: openAsset, writable: identity.canWrite, onViewChanged: markCurrent });
+  startViews({
+    user: identity.user,
+    writable: identity.canWrite,
+    admin: identity.isAdmin,
+    current: currentViewQuery,
+    canonical: viewQueryOf,
+    applyQuery: applyViewQuery,
+  });
 }
 
 // A token the service refuses is forgotten; any other failure (the service is down, say)

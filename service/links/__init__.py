@@ -1,0 +1,1 @@
+"""Links from assets to entities of other modules: their shapes and rules."""
