@@ -10,7 +10,6 @@ indexer's acknowledgements wait (`indexer.replay` says how, and why none is lost
 from __future__ import annotations
 
 import gc
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from sqlmodel import Session
 from indexer import replay
 from indexer.documents import DocumentLoader, SearchDocument
 from indexer.engines.base import SearchEngine
+from indexer.progress import ProgressBar
 from store.models import MediaAsset
 from store.outbox import record_assets
 
@@ -47,15 +47,14 @@ class Drift:
 def _document_batches(db: Engine, *, show_progress: bool) -> Iterator[list[SearchDocument]]:
     """Every asset's document, in id order, a batch at a time."""
     with Session(db) as session:
+        if not show_progress:
+            yield from DocumentLoader(session).batches(BATCH_SIZE)
+            return
         total = session.execute(select(func.count()).select_from(MediaAsset)).scalar_one()
-        done = 0
-        for documents in DocumentLoader(session).batches(BATCH_SIZE):
-            yield documents
-            done += len(documents)
-            if show_progress:
-                show_progress_bar("reindex", done, total)
-    if show_progress:
-        print(file=sys.stderr)
+        with ProgressBar("reindex", total) as bar:
+            for documents in DocumentLoader(session).batches(BATCH_SIZE):
+                yield documents
+                bar.advance(len(documents))
 
 
 @contextmanager
@@ -70,13 +69,6 @@ def _cyclic_gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def show_progress_bar(label: str, done: int, total: int, *, width: int = 40) -> None:
-    """Redraw a one-line progress bar on stderr."""
-    filled = width * min(done, total) // max(total, 1)
-    bar = "#" * filled + "-" * (width - filled)
-    print(f"\r{label} [{bar}] {done}/{total}", end="", file=sys.stderr, flush=True)
 
 
 def find_drift(db: Engine, engine: SearchEngine) -> Drift:

@@ -28,6 +28,7 @@ from service.search.tag_directory import TagDirectory
 from service.storage import LocalStorage
 from service.tags.routes import router as tags_router
 from service.views.routes import router as views_router
+from service.web.api_docs import install_api_docs
 from service.web.routes import install_web_ui
 from service.web.sign_in import keep_tokens_out_of_access_logs
 from store.db import make_engine
@@ -38,6 +39,8 @@ from store.models import utc_now
 from store.outbox import lag as outbox_lag
 
 log = logging.getLogger(__name__)
+
+TITLE = "Media asset service"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,11 +79,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(
-        title="Media asset service",
+        title=TITLE,
         description="Upload, tag, search and download the HideSync media library.",
         version="0.1.0",
         lifespan=lifespan,
         redirect_slashes=False,
+        # Served by install_api_docs with local files: FastAPI's own pages use a CDN.
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(one_value_per_query_parameter)],
     )
     install_error_handlers(app)
@@ -96,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tags_router)
     app.include_router(views_router)
     install_web_ui(app)
+    install_api_docs(app, title=TITLE)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -6,8 +6,9 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from service.auth import issue_token, subject_problem
+from service.auth import issue_token
 from service.config import Settings
+from service.token_commands import CommandRefused, add_token_commands
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from indexer.engines.base import SearchEngine
     from store.derived import DerivedQueue
 
-DEFAULT_SCOPE = "media:read media:write"
 # How old a file no row names must be before `check --repair` removes it: far longer than
 # any write takes from promoting its file to committing its row.
 DEFAULT_GRACE_SECONDS = 3600.0
@@ -50,6 +50,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         link = sign_in_url(args.host, args.port, secret=secret)
         print(
             f"Open the library (this link signs you in for {SIGN_IN_HOURS} hours): {link}",
+            flush=True,
+        )
+        print(
+            "A fresh link, any time: ./scripts/sign-in-link (media-assets sign-in-link), "
+            "with the same --host and --port.",
             flush=True,
         )
     print(f"API docs: {base_url(args.host, args.port)}docs", flush=True)
@@ -93,17 +98,6 @@ def _serve_workers(args: argparse.Namespace, settings: Settings) -> int:
         if indexer is not None:
             indexer.terminate()
             indexer.wait(timeout=30)
-    return 0
-
-
-def _token(args: argparse.Namespace, settings: Settings) -> int:
-    secret = settings.resolved_auth_secret(create=True)
-    assert secret is not None
-    problem = subject_problem(args.sub)
-    if problem is not None:
-        print(f"--sub {problem}.", file=sys.stderr)
-        return 2
-    print(issue_token(secret=secret, subject=args.sub, scope=args.scope, ttl_seconds=args.ttl))
     return 0
 
 
@@ -203,7 +197,7 @@ def _derive(
     done_sentence: str,
 ) -> int:
     """Work through one derived-data queue now, beside any running worker."""
-    from indexer.maintenance import show_progress_bar
+    from indexer.progress import ProgressBar
     from service.derived_worker import derived_worker_for
     from store.db import make_engine
     from store.migrate import require_current_schema
@@ -221,18 +215,11 @@ def _derive(
         total = queue.pending_count(db)
         print(f"{total} files to do ({again} asked for again).", file=sys.stderr)
         worker = derived_worker_for(settings, db, jobs=frozenset({job}))
-        done = 0
-
-        def progress() -> None:
-            nonlocal done
-            done += 1
-            show_progress_bar(args.command, done, total)
-
         try:
-            worker.drain(on_each=progress)
+            with ProgressBar(args.command, total) as bar:
+                done = worker.drain(on_each=bar.advance)
         finally:
             worker.stop()
-        print(file=sys.stderr)
         print(done_sentence.format(done=done))
     finally:
         db.dispose()
@@ -339,11 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=_serve)
 
-    token = commands.add_parser("token", help="print a bearer token signed with the secret")
-    token.add_argument("--sub", required=True, help="the user the token names")
-    token.add_argument("--scope", default=DEFAULT_SCOPE, help=f'default "{DEFAULT_SCOPE}"')
-    token.add_argument("--ttl", type=int, default=None, help="seconds until it expires")
-    token.set_defaults(handler=_token)
+    add_token_commands(commands)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")
     migrate.set_defaults(handler=_migrate)
@@ -385,9 +368,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Exit codes beside 0 (done) and 1 (`check` found drift).
+# Exit codes beside 0 (done), 1 (`check` found drift) and 2 (bad arguments).
 EXIT_SCHEMA = 2
 EXIT_ENGINE = 3
+EXIT_REFUSED = 4
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaNotCurrent as exc:
         print(f"media-assets: {exc}", file=sys.stderr)
         return EXIT_SCHEMA
+    except CommandRefused as exc:
+        print(f"media-assets {args.command}: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except EngineUnavailable as exc:
         # The index or its server cannot do it now: say why, without a traceback.
         print(f"media-assets {args.command}: {exc}", file=sys.stderr)

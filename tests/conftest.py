@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -17,12 +16,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 
-from bench.meilisearch_server import meilisearch_server
 from service.app import create_app
 from service.auth import issue_token
 from service.config import Settings
 from service.staging import LOCK_NAME as STAGING_LOCK_NAME
 from store.migrate import upgrade
+from tests.service_sources import POSTGRES_URL_VARIABLE, meilisearch_for_tests, postgres_for_tests
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 READ_WRITE = "media:read media:write"
@@ -41,12 +40,18 @@ def data_dir(tmp_path: Path) -> Path:
 def meilisearch_endpoint(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, str | None] | None]:
-    """One Meilisearch for the whole run; each test gets an index of its own."""
-    with meilisearch_server(tmp_path_factory.mktemp("meilisearch")) as server:
+    """One Meilisearch for the whole run (see tests/service_sources.py for which); each
+    test gets an index of its own."""
+    with meilisearch_for_tests(tmp_path_factory.mktemp("meilisearch")) as server:
         yield server
 
 
-POSTGRES_URL_VARIABLE = "MEDIA_TEST_DATABASE_URL"
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    """One PostgreSQL server for the whole run (see tests/service_sources.py for which),
+    or None; each test gets a database of its own on it."""
+    with postgres_for_tests() as server_url:
+        yield server_url
 
 
 @contextlib.contextmanager
@@ -87,9 +92,12 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    server_url = os.environ.get(POSTGRES_URL_VARIABLE)
+    server_url: str | None = request.getfixturevalue("postgres_server")
     if not server_url:
-        pytest.skip(f"no PostgreSQL: set {POSTGRES_URL_VARIABLE} (see scripts/postgres-for-tests)")
+        pytest.skip(
+            f"no PostgreSQL: set {POSTGRES_URL_VARIABLE} (see scripts/postgres-for-tests), "
+            "or run where a container engine answers (testcontainers)"
+        )
     with fresh_postgres_database(server_url) as url:
         yield url
 

@@ -161,7 +161,7 @@ def test_add_and_remove_tags_by_ids_and_by_query(api: TestClient, library: dict[
     result = ok(
         api,
         action="remove_tags",
-        query={"tag_ids": bulk, "file_type": ["png", "pdf"]},
+        query={"tag_ids": f"{bulk}, {library['wallet']}", "file_type": ["png", "pdf"]},
         tag_ids=[bulk, library["wallet"]],
     )
     assert result == {"matched": 2, "changed": 2}

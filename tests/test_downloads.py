@@ -184,3 +184,42 @@ def test_unknown_asset_is_404(client: TestClient) -> None:
 
 def test_malformed_asset_id_is_422(client: TestClient) -> None:
     assert client.get(download_url("not-a-uuid")).status_code == 422
+
+
+def test_head_answers_like_get_without_the_body(client: TestClient, asset: dict[str, Any]) -> None:
+    url = download_url(asset["id"])
+    full = client.get(url)
+    head = client.head(url)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(CONTENT))
+    assert head.headers["accept-ranges"] == "bytes"
+    for name in (
+        "content-type",
+        "content-length",
+        "etag",
+        "accept-ranges",
+        "content-disposition",
+        "x-content-type-options",
+        "cache-control",
+    ):
+        assert head.headers[name] == full.headers[name], name
+
+    part = client.head(url, headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == b""
+    assert part.headers["content-range"] == f"bytes 0-9/{len(CONTENT)}"
+    assert part.headers["content-length"] == "10"
+    unchanged = client.head(url, headers={"If-None-Match": full.headers["etag"]})
+    assert unchanged.status_code == 304
+    assert client.head(url, headers={"Range": f"bytes={len(CONTENT) + 5}-"}).status_code == 416
+
+
+def test_head_of_a_missing_file_or_asset_is_404_and_needs_a_token(
+    client: TestClient, anonymous: TestClient
+) -> None:
+    record = create_record(client, "later.png")
+    assert client.head(download_url(record["id"])).status_code == 404
+    assert client.head(download_url(random_id())).status_code == 404
+    refused = anonymous.head(download_url(random_id()))
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == "Bearer"

@@ -35,6 +35,10 @@ def test_a_portrait_photo_gets_upright_previews_and_its_facts(api: TestClient) -
     picture = _picture(small)
     assert max(picture.size) <= 320 and picture.width < picture.height
     assert small.headers["cache-control"] == "private"
+    head = api.head(f"/api/media-assets/{photo['id']}/preview")
+    assert head.status_code == 200 and head.content == b""
+    for name in ("content-type", "content-length", "etag", "cache-control"):
+        assert head.headers[name] == small.headers[name], name
     again = api.get(
         f"/api/media-assets/{photo['id']}/preview", headers={"If-None-Match": small.headers["etag"]}
     )

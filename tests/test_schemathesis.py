@@ -43,6 +43,9 @@ UNKNOWN_TAGS = "These tag ids name no tag:"
 # and untagged=true cannot come with tag_ids.
 LIST_RULES = ("must also be asked for in `facets`", "cannot be combined with tag_ids")
 
+# What an upload's file part can break that its schema cannot state.
+FILE_NAME_AND_SIZE = ("is empty (0 bytes)", "characters long; a file name", "not UTF-8 text")
+
 # Answers that schema-valid data may get for rules no JSON Schema can state, by operation
 # and status, with words of the service's sentence for each rule. Everything else a
 # positive case gets must be a 2xx, the 404 of a random id or the 409 of a taken name.
@@ -55,13 +58,15 @@ INEXPRESSIBLE: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         422: (UNKNOWN_TAGS, "contradicts the extension"),
     },
     # The file's name is in the part's Content-Disposition, which the schema cannot
-    # describe, and its bytes must be what its extension says.
+    # describe (nor its length or encoding), and its bytes must be what its extension
+    # says: at least one byte, but for a CSV.
     ("POST", "/api/media-assets/upload"): {
         415: (" is not allowed; allowed types are", "does not match its", "SVG file is refused"),
-        422: (UNKNOWN_TAGS,),
+        422: (UNKNOWN_TAGS, *FILE_NAME_AND_SIZE),
     },
     ("POST", "/api/media-assets/{asset_id}/upload"): {
         415: (" is not allowed; allowed types are", "does not match its", "SVG file is refused"),
+        422: FILE_NAME_AND_SIZE,
     },
     # A new name may not end in a type outside MEDIA_ALLOWED_TYPES (configuration).
     ("PUT", "/api/media-assets/{asset_id}"): {

@@ -101,3 +101,25 @@ def test_untagged_with_tag_ids_is_422_with_a_sentence(api, library) -> None:
     (error,) = response.json()["detail"]
     assert error["loc"] == ["query", "untagged"]
     assert "cannot be combined with tag_ids" in error["msg"]
+
+
+def test_tag_ids_may_be_comma_separated_as_facets_may(api, library) -> None:
+    leather, wallet, pattern = library["leather"], library["wallet"], library["pattern"]
+    assert found(api, tag_ids=f"{leather},{wallet}") == {PNG}
+    assert found(api, tag_ids=f"{leather}, {pattern}", tag_match="any") == found(
+        api, tag_ids=[leather, pattern], tag_match="any"
+    )
+    assert found(api, tag_ids=[f"{leather},{wallet}", pattern], tag_match="any") == {
+        PNG,
+        PATTERN,
+        GUIDE,
+    }
+    assert found(api, exclude_tag_ids=f"{leather},{wallet}") == {PRICES}
+
+
+@pytest.mark.parametrize("bad", ["{id},", "{id},,{id}", "{id},not-an-id", ","])
+def test_a_comma_separated_tag_ids_with_a_bad_piece_is_422(api, library, bad: str) -> None:
+    for name in ("tag_ids", "exclude_tag_ids"):
+        response = api.get("/api/media-assets", params={name: bad.format(id=library["leather"])})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"][:2] == ["query", name]

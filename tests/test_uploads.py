@@ -378,3 +378,95 @@ def test_csv_as_spreadsheet_programs_save_it_is_accepted(
     asset = uploaded(client, "prices.csv", content)
     assert asset["content_type"] == "text/csv"
     assert_stored(settings, asset, content)
+
+
+def _raw_upload(client: TestClient, disposition: bytes, content: bytes) -> Any:
+    """A multipart body written byte for byte, for names no HTTP client would send."""
+    boundary = b"sentence-boundary"
+    body = (
+        b"--" + boundary + b"\r\nContent-Disposition: " + disposition + b"\r\n"
+        b"Content-Type: application/octet-stream\r\n\r\n" + content + b"\r\n"
+        b"--" + boundary + b"--\r\n"
+    )
+    return client.post(
+        "/api/media-assets/upload",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary.decode()}"},
+    )
+
+
+def _sentence(response: Any) -> str:
+    detail = response.json()["detail"]
+    assert isinstance(detail, list) and len(detail) == 1, detail
+    assert detail[0]["loc"] == ["body", "file"], detail
+    return str(detail[0]["msg"])
+
+
+@pytest.mark.parametrize("name", ["manual.pdf", "photo.jpg", "pattern.docx", "logo.svg"])
+def test_an_empty_file_is_said_to_be_empty(
+    client: TestClient, settings: Settings, name: str
+) -> None:
+    response = upload(client, name, b"")
+    assert response.status_code == 422, response.text
+    assert _sentence(response) == f"The uploaded file {name} is empty (0 bytes)."
+    assert stored_files(settings) == []
+    assert row_counts(settings)["media_asset"] == 0
+
+
+def test_an_empty_csv_is_still_text(client: TestClient) -> None:
+    assert uploaded(client, "nothing-yet.csv", b"")["file_size_bytes"] == 0
+
+
+def test_a_replacement_by_an_empty_file_is_said_to_be_empty(client: TestClient) -> None:
+    asset = uploaded(client, "manual.pdf", content_samples.pdf())
+    url = f"/api/media-assets/{asset['id']}/upload"
+    response = upload(client, "manual.pdf", b"", url=url)
+    assert response.status_code == 422, response.text
+    assert "is empty" in _sentence(response)
+    assert client.get(f"/api/media-assets/{asset['id']}").json() == asset
+
+
+def test_a_name_over_255_characters_is_said_to_be_too_long(
+    client: TestClient, settings: Settings
+) -> None:
+    name = "w" * 252 + ".png"  # 256 characters
+    response = upload(client, name, samples.png())
+    assert response.status_code == 422, response.text
+    assert _sentence(response) == (
+        "The uploaded file's name is 256 characters long; a file name may have at most 255."
+    )
+    assert row_counts(settings)["media_asset"] == 0
+    assert uploaded(client, name[1:], samples.png())["file_name"] == name[1:]
+
+
+def test_a_name_that_is_not_utf8_has_its_own_sentence(
+    client: TestClient, settings: Settings
+) -> None:
+    # Latin-1 "é", as an old client might send it.
+    response = _raw_upload(client, b'form-data; name="file"; filename="caf\xe9.png"', samples.png())
+    assert response.status_code == 422, response.text
+    assert _sentence(response) == (
+        "The file's name is not UTF-8 text (byte 0xe9 at 3): send the name in UTF-8, "
+        "as browsers do."
+    )
+    assert stored_files(settings) == []
+    utf8 = _raw_upload(
+        client, 'form-data; name="file"; filename="café.png"'.encode(), samples.png()
+    )
+    assert utf8.status_code == 201, utf8.text
+    assert utf8.json()["file_name"] == "café.png"
+
+
+def test_a_name_given_only_as_filename_star_has_its_own_sentence(
+    client: TestClient, settings: Settings
+) -> None:
+    response = _raw_upload(
+        client, b"form-data; name=\"file\"; filename*=UTF-8''caf%C3%A9.png", samples.png()
+    )
+    assert response.status_code == 422, response.text
+    assert _sentence(response) == (
+        "The file part names its file only by filename*, which multipart/form-data does not "
+        'use: send the name as filename="…" in UTF-8.'
+    )
+    assert "Field required" not in response.text
+    assert stored_files(settings) == []

@@ -101,6 +101,17 @@ def test_the_query_is_kept_normalised_and_minimal(client: TestClient) -> None:
     assert again.json()["updated_at"] == view["updated_at"]  # nothing changed
 
 
+def test_comma_separated_tag_ids_are_kept_one_id_an_item(client: TestClient) -> None:
+    first, second, third = random_id(), random_id(), random_id()
+    view = create_view(
+        client, query={"tag_ids": f"{first}, {second}", "exclude_tag_ids": [f"{third}"]}
+    )
+    assert view["query"] == {"tag_ids": [first, second], "exclude_tag_ids": [third]}
+    bad = client.post("/api/views", json={"name": "Bad", "query": {"tag_ids": f"{first},x"}})
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["detail"][0]["loc"][:3] == ["body", "query", "tag_ids"]
+
+
 def test_the_stored_query_sent_back_to_the_list_gives_the_same_page(client: TestClient) -> None:
     leather = create_tag(client, "Leather")["id"]
     suede = create_tag(client, "Suede")["id"]
@@ -478,3 +489,11 @@ def test_malformed_view_id_is_422(client: TestClient, bad: str) -> None:
 def test_no_trailing_slash_redirect(client: TestClient) -> None:
     response = client.get("/api/views/", follow_redirects=False)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("ids", [[None, None], False, [1], [True]])
+def test_tag_ids_that_are_not_text_are_422(client: TestClient, ids: Any) -> None:
+    for name in ("tag_ids", "exclude_tag_ids"):
+        response = client.post("/api/views", json={"name": "Odd", "query": {name: ids}})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"][:3] == ["body", "query", name]

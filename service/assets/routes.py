@@ -114,6 +114,7 @@ def get_content(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) -> Co
         304: {"description": "Not modified (If-None-Match)"},
     },
 )
+@router.head("/{asset_id}/preview", include_in_schema=False)
 def get_preview(
     request: Request,
     session: SessionDep,
@@ -124,7 +125,8 @@ def get_preview(
         PreviewSize, Query(description="small fits 320x320, large fits 1280x1280")
     ] = PreviewSize.SMALL,
 ) -> Response:
-    """The asset's preview as WebP (404 with the reason when there is none yet)."""
+    """The asset's preview as WebP (404 with the reason when there is none yet); HEAD
+    answers with the same headers and no body."""
     return previews.preview_response(request, session, storage, asset_id=asset_id, size=size)
 
 
@@ -145,6 +147,7 @@ def get_duplicates(session: SessionDep, _caller: Reader, asset_id: uuid.UUID) ->
         304: {"description": "Not modified (If-None-Match)"},
     },
 )
+@router.head("/{asset_id}/download", include_in_schema=False)
 def download_asset(
     request: Request,
     session: SessionDep,
@@ -152,7 +155,8 @@ def download_asset(
     _caller: Reader,
     asset_id: uuid.UUID,
 ) -> Response:
-    """Stream the stored file (supports Range and If-None-Match)."""
+    """Stream the stored file (supports Range and If-None-Match); HEAD answers with the
+    same headers and no body."""
     asset = service.get_asset(session, asset_id)
     path = storage.path_of(asset.storage_location) if asset.storage_location else None
     if path is None:

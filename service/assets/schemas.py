@@ -23,6 +23,14 @@ _DROPPED_CATEGORIES = {"Cc", "Cf"}
 _SEPARATORS = frozenset("/\\")
 
 
+class FileNameTooLong(ValueError):
+    """A file name past MAX_FILE_NAME characters, told apart from an empty one."""
+
+    def __init__(self, length: int) -> None:
+        super().__init__(f"File name must be at most {MAX_FILE_NAME} characters")
+        self.length = length
+
+
 def clean_file_name(value: str) -> str:
     """The client's name without any directory part (`../../x/passwd.jpg` is `passwd.jpg`)."""
     name = value.replace("\\", "/").rsplit("/", 1)[-1]
@@ -31,7 +39,7 @@ def clean_file_name(value: str) -> str:
     if name in {"", ".", ".."}:
         raise ValueError("File name must not be empty once any directory part is removed")
     if len(name) > MAX_FILE_NAME:
-        raise ValueError(f"File name must be at most {MAX_FILE_NAME} characters")
+        raise FileNameTooLong(len(name))
     return name
 
 

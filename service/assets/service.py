@@ -24,8 +24,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from service.assets.schemas import (
+    MAX_FILE_NAME,
     ContentPublic,
     ContentSummaryPublic,
+    FileNameTooLong,
     ImageFactsPublic,
     MediaAssetCreate,
     MediaAssetPublic,
@@ -37,6 +39,7 @@ from service.assets.upload import ReceivedUpload, body_error
 from service.auth import Principal, Scope
 from service.config import Settings, normalize_file_type
 from service.content import (
+    PLAIN_TEXT_TYPES,
     check_allowed,
     content_type_for_extension,
     detect_content_type,
@@ -366,10 +369,19 @@ def _accept_file(upload: ReceivedUpload, settings: Settings) -> dict[str, str]:
     """Check an upload's name and bytes; return its file name, type and content type."""
     try:
         file_name = clean_file_name(upload.client_file_name)
+    except FileNameTooLong as exc:
+        raise body_error(
+            "file",
+            f"The uploaded file's name is {exc.length} characters long; "
+            f"a file name may have at most {MAX_FILE_NAME}.",
+        ) from exc
     except ValueError as exc:
         raise body_error("file", f"The uploaded file needs a name: {exc}.") from exc
     file_type = extension_of(file_name)
     check_allowed(file_type, settings.allowed_extensions)
+    if upload.staged.size == 0 and file_type not in PLAIN_TEXT_TYPES:
+        # An empty text file is still text; any other format needs at least its header.
+        raise body_error("file", f"The uploaded file {file_name} is empty (0 bytes).")
     content_type = detect_content_type(
         extension=file_type, head=upload.staged.head, path=upload.staged.path
     )

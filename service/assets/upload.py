@@ -9,6 +9,7 @@ never held in memory or kept on disk.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,9 @@ _UUID = "-".join(f"[0-9a-fA-F]{{{size}}}" for size in (8, 4, 4, 4, 12))
 # What `_split_tag_ids` reads from one field: ids separated by commas, each maybe padded;
 # empty pieces are skipped.
 TAG_IDS_FIELD_PATTERN = f"^{_SPACE}*(?:{_UUID}{_SPACE}*)?(?:,{_SPACE}*(?:{_UUID}{_SPACE}*)?)*$"
+
+# A `filename*=` parameter in a Content-Disposition header (RFC 6266's extended name).
+_EXTENDED_FILENAME = re.compile(rb";\s*filename\*\s*=", re.IGNORECASE)
 
 _FILE_SCHEMA = {"type": "string", "format": "binary"}
 _TAG_IDS_SCHEMA = {
@@ -163,10 +167,27 @@ class _UploadCollector:
         if name is None:
             raise body_error("multipart", "Every multipart part needs a Content-Disposition name.")
         self._part_name = name.decode("utf-8", "replace")
+        only_extended = b"filename" not in options and _EXTENDED_FILENAME.search(self._disposition)
+        if self._part_name == FILE_FIELD and only_extended:
+            # RFC 7578 (4.2) leaves `filename*` out of multipart/form-data, and the part
+            # would otherwise read as a form field and the file as missing.
+            raise body_error(
+                FILE_FIELD,
+                "The file part names its file only by filename*, which "
+                'multipart/form-data does not use: send the name as filename="…" in UTF-8.',
+            )
         if self._part_name == FILE_FIELD and b"filename" in options:
             if self.writer is not None:
                 raise body_error(FILE_FIELD, "Send exactly one file per upload.")
-            self.file_name = options[b"filename"].decode("utf-8", "replace")
+            try:
+                self.file_name = options[b"filename"].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise body_error(
+                    FILE_FIELD,
+                    "The file's name is not UTF-8 text (byte "
+                    f"0x{options[b'filename'][exc.start]:02x} at {exc.start}): send the name "
+                    "in UTF-8, as browsers do.",
+                ) from exc
             self.writer = self._storage.stage(limit=self._limit)
         else:
             self._part_buffer = bytearray()

@@ -12,7 +12,6 @@ app's types and check them, so no caller can skip it.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -33,7 +32,7 @@ from service.assets.schemas import Orientation
 from service.config import normalize_file_type
 from service.links.schemas import EntityType, LinkText, parse_link_text, unknown_type_message
 from service.pagination import MAX_OFFSET, MAX_PAGE_SIZE, SortDirection
-from service.search.schemas import FacetList, IsoDateTime, SearchFieldList
+from service.search.schemas import FacetList, IdList, IsoDateTime, SearchFieldList
 from service.tags.service import TagMatch
 from store.links import LINK_SEPARATOR, link_key
 
@@ -111,12 +110,15 @@ class ListFilters(BaseModel):
         list[Orientation] | None, Field(description="Repeated: landscape, portrait, square.")
     ] = None
     tag_ids: Annotated[
-        list[uuid.UUID] | None,
-        Field(description="Repeated: all of these tags (any of them with tag_match=any)."),
+        IdList | None,
+        Field(
+            description="Repeated or comma-separated: all of these tags (any of them with "
+            "tag_match=any)."
+        ),
     ] = None
     tag_match: TagMatch = TagMatch.ALL
     exclude_tag_ids: Annotated[
-        list[uuid.UUID] | None, Field(description="Repeated: none of these tags.")
+        IdList | None, Field(description="Repeated or comma-separated: none of these tags.")
     ] = None
     untagged: Annotated[bool, Field(description="true: only assets with no tags.")] = False
     linked: Annotated[
@@ -254,7 +256,10 @@ class ListFilters(BaseModel):
 def _as_list(model: type[BaseModel], key: str, value: Any) -> Any:
     """A single value for a repeated parameter, as a list of one."""
     annotation = model.model_fields[key].annotation
-    lists = any(get_origin(arm) is list for arm in (annotation, *get_args(annotation)))
+    arms = [
+        get_args(arm)[0] if get_origin(arm) is Annotated else arm for arm in get_args(annotation)
+    ]
+    lists = any(get_origin(arm) is list for arm in (annotation, *arms))
     return [value] if lists and value is not None and not isinstance(value, list) else value
 
 

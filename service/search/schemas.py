@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, WithJsonSchema
 
 from indexer.query import FacetName, SearchField
 from service.assets.schemas import MediaAssetPublic
@@ -59,6 +59,32 @@ def name_list_pattern(names: type[StrEnum]) -> str:
 
 
 FacetList = Annotated[str, SchemaPattern(name_list_pattern(FacetName))]
+
+_UUID = "-".join(f"[0-9a-fA-F]{{{size}}}" for size in (8, 4, 4, 4, 12))
+_ONE_ID = f"{_SPACE}*{_UUID}{_SPACE}*"
+ID_LIST_PATTERN = f"^{_ONE_ID}(?:,{_ONE_ID})*$"
+
+
+def _split_ids(values: object) -> object:
+    """Each value of a repeated id parameter may hold several ids separated by commas, as
+    `facets` may hold several names; an empty piece stays, to be refused as no id."""
+    if not isinstance(values, list):
+        return values
+    pieces: list[object] = []
+    for value in values:
+        if isinstance(value, str):
+            pieces.extend(piece.strip() for piece in value.split(","))
+        else:
+            pieces.append(value)  # not text: refused as no id, as it was
+    return pieces
+
+
+# Tag ids, repeated or comma-separated (`tag_ids=a&tag_ids=b` or `tag_ids=a,b`).
+IdList = Annotated[
+    list[uuid.UUID],
+    BeforeValidator(_split_ids),
+    WithJsonSchema({"type": "array", "items": {"type": "string", "pattern": ID_LIST_PATTERN}}),
+]
 SearchFieldList = Annotated[str, SchemaPattern(name_list_pattern(SearchField))]
 
 

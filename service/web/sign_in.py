@@ -28,15 +28,17 @@ def base_url(host: str, port: int) -> str:
     return f"http://{host}:{port}/"
 
 
-def sign_in_url(host: str, port: int, *, secret: str) -> str:
-    """`http://host:port/?token=…`: the page stores the token and drops it from the address."""
+def sign_in_url(host: str, port: int, *, secret: str, base: str | None = None) -> str:
+    """`http://host:port/?token=…` (or `base` when browsers reach the service elsewhere):
+    the page stores the token and drops it from the address."""
     token = issue_token(
         secret=secret,
         subject=SIGN_IN_SUBJECT,
         scope=SIGN_IN_SCOPE,
         ttl_seconds=SIGN_IN_HOURS * 3600,
     )
-    return f"{base_url(host, port)}?token={quote(token, safe='')}"
+    page = base_url(host, port) if base is None else base.rstrip("/") + "/"
+    return f"{page}?token={quote(token, safe='')}"
 
 
 def redact_token(text: str) -> str:
