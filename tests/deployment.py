@@ -72,6 +72,24 @@ def settings_of(variables: dict[str, str]) -> dict[str, str]:
     return {name.removeprefix("MEDIA_").lower(): value for name, value in variables.items()}
 
 
+def wait_until_answering(
+    url: str, server: subprocess.Popen[bytes], *, log: Path | None = None, seconds: float = 60
+) -> None:
+    """Until `url` answers 200; fails if the server exits first or takes over `seconds`
+    (quoting its `log`, when it writes one)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        told = f":\n{log.read_text()}" if log is not None else ""
+        assert server.poll() is None, f"the service exited{told}"
+        assert time.monotonic() < deadline, f"the service did not start{told}"
+        time.sleep(0.2)
+
+
 @contextmanager
 def serve(
     settings: Settings, variables: dict[str, str], *, workers: int = 2
@@ -95,16 +113,7 @@ def serve(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the service did not start"
-            assert server.poll() is None, "the service exited"
-            time.sleep(0.2)
+        wait_until_answering(f"{base}/readyz", server)
         yield Deployment(base=base, settings=settings, server=server, env=env)
     finally:
         server.terminate()

@@ -22,6 +22,7 @@ import pytest
 from bench.meilisearch_server import free_port
 from service.web.sign_in import SIGN_IN_HOURS
 from tests.conftest import TEST_SECRET
+from tests.deployment import wait_until_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "service.cli"]
@@ -178,16 +179,7 @@ def served(checkout: Path, tmp_path: Path) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, f"serve exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"serve did not start:\n{log.read_text()}"
-            time.sleep(0.2)
+        wait_until_answering(f"{base}/healthz", server, log=log)
         yield base
     finally:
         server.terminate()
