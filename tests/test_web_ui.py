@@ -78,9 +78,12 @@ class LiveService:
     data_dir: Path
     log: Path
 
-    def token(self, subject: str, scope: str) -> str:
+    def token(self, subject: str, scope: str, *, ttl: int | None = None) -> str:
+        command = [sys.executable, "-m", "service.cli", "token", "--sub", subject, "--scope", scope]
+        if ttl is not None:
+            command += ["--ttl", str(ttl)]
         return subprocess.run(  # noqa: S603  (our own argument list)
-            [sys.executable, "-m", "service.cli", "token", "--sub", subject, "--scope", scope],
+            command,
             env={**os.environ, "MEDIA_DATA_DIR": str(self.data_dir)},
             capture_output=True,
             text=True,
@@ -408,6 +411,9 @@ def test_failed_uploads_show_the_servers_sentence_beside_the_file(
 ) -> None:
     service = start_service(MEDIA_MAX_UPLOAD_BYTES="100000")
     page.goto(service.sign_in_url)
+    # The file picker listens once the library is shown (on a busy machine, files chosen
+    # earlier would land on a picker nobody listens to yet).
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
     files = [
         _write(tmp_path / "poster.png", samples.png() + b"\0" * 200_000),
         _write(tmp_path / "invoice.jpg", samples.html()),
@@ -687,6 +693,51 @@ def test_the_library_and_its_panels_fit_a_phone_screen(
 
 
 MODULE_IMPORT = re.compile(r'from "\./([\w-]+\.js)"')
+
+
+def test_the_sign_in_is_kept_for_the_browser_and_a_lapse_returns_to_the_view(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    service.add_file("belt strap.png")
+    service.add_file("wallet.png")
+    page.goto(service.sign_in_url)
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
+
+    # A second tab of the same browser is signed in too, at the view its address names.
+    second = page.context.new_page()
+    second.goto(f"{service.base}/?q=belt")
+    expect(second.locator("#who")).to_have_text("Signed in as admin")
+    expect(_summary(second)).to_have_text("1 file matches “belt”.")
+
+    # Signing out in one tab signs the other out; that one keeps its view in the address.
+    page.click("#sign-out")
+    expect(second.locator("#sign-in")).to_be_visible()
+    expect(second.locator("#sign-in-error")).to_have_text("You signed out in another tab.")
+    assert "q=belt" in second.url
+
+    # Signing in from one tab signs in the other as well.
+    short = service.token("alice", "media:read media:write", ttl=4)
+    expires = jwt.decode(short, options={"verify_signature": False})["exp"]
+    second.fill("#token-input", short)
+    second.click("#sign-in-form button[type=submit]")
+    expect(_summary(second)).to_have_text("1 file matches “belt”.")
+    expect(page.locator("#who")).to_have_text("Signed in as alice")
+
+    # The token expires mid-session: the next request shows the sign-in, with no reload,
+    # and signing in again returns to the same view.
+    second.evaluate("window.sameDocument = true")
+    time.sleep(max(0.0, expires - time.time()) + 1)
+    second.fill("#search-input", "wallet")
+    expect(second.locator("#sign-in")).to_be_visible()
+    expect(second.locator("#sign-in-error")).to_contain_text("expired")
+    expect(second.locator("#library")).to_be_hidden()
+    second.fill("#token-input", service.token("alice", "media:read media:write"))
+    second.click("#sign-in-form button[type=submit]")
+    expect(_summary(second)).to_have_text("1 file matches “wallet”.")
+    expect(second.locator("#search-input")).to_have_value("wallet")
+    assert second.evaluate("window.sameDocument") is True
+    assert "q=wallet" in second.url
 
 
 def test_the_page_loads_without_a_token_and_the_api_still_needs_one(
