@@ -266,19 +266,33 @@ def test_a_user_manages_the_library_in_the_browser(
     expect(_summary(page)).to_have_text("1 file matches “saddle”.")
     expect(page.locator(".card")).to_have_text([re.compile("belt-strap_tan.png")])
 
-    # Replace the file, then download it.
-    replacement = samples.png(8, 8)
+    # Rename the file, then replace it: asked first, and the name just chosen stays (the
+    # type is the same), then download it.
+    replacement = _write(tmp_path / "strap v2.png", samples.png(8, 8))
     page.click(".card")
     expect(page.locator("#asset-dialog .preview img")).to_have_count(1)
-    page.set_input_files("#replace-input", str(_write(tmp_path / "strap v2.png", replacement)))
-    expect(page.locator("#asset-title")).to_have_text("strap v2.png")
-    expect(page.locator("#rename-input")).to_have_value("strap v2.png")
+    page.fill("#rename-input", "Tan belt strap.png")
+    page.click("#asset-dialog form.rename button[type=submit]")
+    expect(page.locator("#asset-title")).to_have_text("Tan belt strap.png")
+    page.set_input_files("#replace-input", str(replacement))
+    expect(page.locator("#confirm-message")).to_have_text(
+        "Replace the file of “Tan belt strap.png” with “strap v2.png”? The current file is "
+        "removed. It keeps its name “Tan belt strap.png”."
+    )
+    page.click("#confirm-dialog button[value=cancel]")
+    expect(page.locator("#replace-input")).to_have_value("")
+    page.set_input_files("#replace-input", str(replacement))
+    expect(page.locator("#confirm-button")).to_have_text("Replace")
+    page.click("#confirm-button")
+    expect(page.locator("#toast")).to_have_text("File replaced.")
+    expect(page.locator("#asset-title")).to_have_text("Tan belt strap.png")
+    expect(page.locator("#rename-input")).to_have_value("Tan belt strap.png")
     with page.expect_download() as download:
         page.click("#asset-dialog button:has-text('Download')")
-    assert download.value.suggested_filename == "strap v2.png"
-    assert Path(download.value.path()).read_bytes() == replacement
+    assert download.value.suggested_filename == "Tan belt strap.png"
+    assert Path(download.value.path()).read_bytes() == replacement.read_bytes()
     page.click("#asset-dialog .close")
-    expect(page.locator(".card")).to_have_text([re.compile("strap v2.png")])
+    expect(page.locator(".card")).to_have_text([re.compile("Tan belt strap.png")])
 
     # Delete an asset, after confirming.
     page.fill("#search-input", "")
@@ -288,7 +302,7 @@ def test_a_user_manages_the_library_in_the_browser(
     expect(page.locator("#confirm-message")).to_contain_text("wallet pattern.pdf")
     page.click("#confirm-button")
     expect(_summary(page)).to_have_text("1 file.")
-    expect(page.locator(".card")).to_have_text([re.compile("strap v2.png")])
+    expect(page.locator(".card")).to_have_text([re.compile("Tan belt strap.png")])
     assert httpx.get(f"{service.base}/readyz").json()["index_lag"]["pending"] == 0
 
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
