@@ -754,6 +754,81 @@ def test_the_sign_in_is_kept_for_the_browser_and_a_lapse_returns_to_the_view(
     assert "q=wallet" in second.url
 
 
+def test_finished_uploads_clear_away_and_a_new_page_starts_at_the_top(
+    page: Page, start_service: Callable[..., LiveService], tmp_path: Path
+) -> None:
+    service = start_service()
+    page.goto(service.sign_in_url)
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
+    expect(page.locator("#upload-details")).to_be_hidden()
+
+    # 50 files and one refused: the list folds away under a one-line summary, and
+    # "Clear finished" empties it.
+    files = [_write(tmp_path / f"swatch {n:02}.png", samples.png(4 + n, 4)) for n in range(50)]
+    files.append(_write(tmp_path / "setup.exe", b"MZ not an image"))
+    page.set_input_files("#file-picker", [str(path) for path in files])
+    expect(page.locator("#upload-summary")).to_have_text("Uploads: 50 uploaded, 1 failed")
+    page.click("#upload-summary")
+    expect(page.locator("#upload-list")).to_be_hidden()
+    page.click("#upload-summary")
+    expect(page.locator(".upload")).to_have_count(51)
+    page.click("#clear-finished")
+    expect(page.locator(".upload")).to_have_count(0)
+    expect(page.locator("#upload-details")).to_be_hidden()
+
+    # Page by page (the pager is below the grid), each page starts at the top of the results.
+    page.select_option("#page-size", "24")
+    page.select_option("#sort-select", "file_name:asc")
+    expect(_summary(page)).to_have_text("50 files.")
+    expect(page.locator(".card").first).to_have_text(re.compile("swatch 00"))
+    results_top = "Math.abs(document.getElementById('results').getBoundingClientRect().top) < 2"
+    for button, first in (("Next", "swatch 24"), ("Previous", "swatch 00")):
+        page.click(f"#pager button:has-text('{button}')")  # scrolls down to the pager
+        expect(page.locator(".card").first).to_have_text(re.compile(first))
+        page.wait_for_function(results_top)
+        assert page.evaluate("window.scrollY") > 0
+
+    # A page jump: type the number, press Enter.
+    page.fill("#page-jump", "3")
+    page.keyboard.press("Enter")
+    expect(page.locator(".card")).to_have_text([re.compile("swatch 48"), re.compile("swatch 49")])
+    assert "page=3" in page.url
+
+
+def test_a_tag_name_one_typo_from_a_tag_asks_before_making_a_new_one(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    service.add_file("satchel.png", tag_name="Bags")
+    page.goto(service.sign_in_url)
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
+    expect(_facet_count(page, "tags", "Bags")).to_have_text("1")
+
+    page.fill("#upload-tags input[type=text]", "Bgas")
+    page.keyboard.press("Enter")
+    suggestion = page.locator("#upload-tags .tag-suggestion")
+    expect(suggestion).to_contain_text("There is no tag “Bgas”. Did you mean Bags?")
+    page.click("#upload-tags button:has-text('Use Bags')")
+    chip_names = page.locator("#upload-tags .chips .chip-name")
+    expect(chip_names).to_have_text(["Bags"])
+    expect(suggestion).to_be_empty()
+
+    # Asked again, the user really means a new tag.
+    page.fill("#upload-tags input[type=text]", "Bgas")
+    page.keyboard.press("Enter")
+    page.click("#upload-tags button:has-text('Create “Bgas”')")
+    expect(chip_names).to_have_text(["Bags", "Bgas"])
+    admin = bearer(service.token("admin", "media:admin"))
+    tags = httpx.get(f"{service.base}/api/tags", headers=admin).json()["items"]
+    assert [tag["name"] for tag in tags] == ["Bags", "Bgas"]
+
+    # A name far from every tag is made at once.
+    page.fill("#upload-tags input[type=text]", "Wallets")
+    page.keyboard.press("Enter")
+    expect(chip_names).to_have_text(["Bags", "Bgas", "Wallets"])
+    expect(suggestion).to_be_empty()
+
+
 def test_the_page_loads_without_a_token_and_the_api_still_needs_one(
     anonymous: TestClient,
 ) -> None:

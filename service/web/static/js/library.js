@@ -319,14 +319,44 @@ function renderPage(page) {
   const pages = Math.max(1, Math.ceil(page.total / state.limit));
   byId("pager").replaceChildren(
     h("button", { type: "button", disabled: state.page === 0, onclick: () => goToPage(state.page - 1) }, "Previous"),
-    h("span", { class: "page-number" }, `Page ${state.page + 1} of ${pages.toLocaleString()}`),
+    pageJump(pages),
     h("button", { type: "button", disabled: state.page + 1 >= pages, onclick: () => goToPage(state.page + 1) }, "Next"),
   );
 }
 
+// "Page [n] of N": type a page number and press Enter (or leave the box) to go there.
+function pageJump(pages) {
+  const input = h("input", {
+    id: "page-jump",
+    type: "number",
+    min: "1",
+    max: String(pages),
+    value: String(state.page + 1),
+    disabled: pages === 1,
+  });
+  const jump = (event) => {
+    event.preventDefault();
+    const wanted = Math.round(Number(input.value));
+    if (!Number.isFinite(wanted) || wanted < 1) {
+      input.value = String(state.page + 1);
+      return;
+    }
+    const target = Math.min(wanted, pages) - 1;
+    if (target !== state.page) goToPage(target);
+    else input.value = String(target + 1);
+  };
+  input.addEventListener("change", jump);
+  return h("form", { class: "page-number", onsubmit: jump },
+    h("label", { for: "page-jump" }, "Page"), input, h("span", {}, `of ${pages.toLocaleString()}`));
+}
+
+// A new page starts at the top of the results, not where the pager left the window.
 function goToPage(page) {
   state.page = page;
-  refresh().then(() => byId("results").focus());
+  refresh().then(() => {
+    byId("results").scrollIntoView({ block: "start" });
+    byId("results").focus({ preventScroll: true });
+  });
 }
 
 // ---- state changes ------------------------------------------------------------------
