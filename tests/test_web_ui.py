@@ -258,7 +258,7 @@ def test_a_user_manages_the_library_in_the_browser(
     # Rename a tag, then find the asset by the new name.
     page.click("#open-tag-manager")
     tan_row = page.locator(".tag-edit", has=page.locator("input[value='Tan']"))
-    tan_row.locator("input[type=text]").fill("Saddle tan")
+    tan_row.locator("input[id^=tag-name-]").fill("Saddle tan")
     tan_row.locator("button[type=submit]").click()
     expect(page.locator(".tag-edit input[value='Saddle tan']")).to_have_count(1)
     page.click("#tag-manager-close")
@@ -827,6 +827,30 @@ def test_a_tag_name_one_typo_from_a_tag_asks_before_making_a_new_one(
     page.keyboard.press("Enter")
     expect(chip_names).to_have_text(["Bags", "Bgas", "Wallets"])
     expect(suggestion).to_be_empty()
+    # Each took its own colour of the palette.
+    tags = httpx.get(f"{service.base}/api/tags", headers=admin).json()["items"]
+    colours = [tag["color"] for tag in tags if tag["name"] != "Bags"]
+    assert len(set(colours)) == 2
+
+    # A tag's description, entered in the tag manager, is the tooltip of its chips.
+    page.click("#open-tag-manager")
+    bags_row = page.locator(".tag-edit", has=page.locator("input[value='Bags']"))
+    bags_row.locator(".tag-description-input").fill("Satchels and totes")
+    bags_row.locator("button[type=submit]").click()
+    expect(page.locator("#toast")).to_have_text("Saved tag Bags.")
+    page.click("#tag-manager-close")
+    bags_chip = page.locator("[data-facet=tags] .chip", has_text="Bags")
+    expect(bags_chip).to_have_attribute("title", "Satchels and totes")
+
+    # "Best match" is offered only with search words; a card's extension stays whole.
+    relevance = page.locator("#sort-select option[value=relevance]")
+    expect(page.locator("#sort-select")).to_have_value("uploaded_at:desc")
+    expect(relevance).to_be_disabled()
+    page.fill("#search-input", "satchel")
+    expect(_summary(page)).to_have_text("1 file matches “satchel”.")
+    expect(page.locator("#sort-select")).to_have_value("relevance")
+    expect(relevance).to_be_enabled()
+    expect(page.locator(".card-name .extension")).to_have_text(".png")
 
 
 def test_the_page_loads_without_a_token_and_the_api_still_needs_one(

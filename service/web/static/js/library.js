@@ -141,7 +141,8 @@ const tagOf = (value) => (value.name !== undefined ? value : tagById(value.value
 
 function facetLabel(facet, value) {
   if (facet.key !== "tags") return h("span", { class: "facet-name" }, value.value);
-  return tagChip(tagOf(value));
+  // The facet carries the tag's name and colour; the description comes from the tag list.
+  return tagChip({ ...tagOf(value), description: tagById(value.value)?.description });
 }
 
 function facetOption(facet, entry, chosen) {
@@ -290,6 +291,13 @@ function excerpt(asset) {
   return h("span", { class: "card-excerpt" }, marked(found.content));
 }
 
+// A long name may wrap anywhere but inside its extension, which stays whole.
+function cardName(name) {
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return h("span", { class: "card-name" }, name);
+  return h("span", { class: "card-name" }, name.slice(0, dot), h("span", { class: "extension" }, name.slice(dot)));
+}
+
 function card(asset) {
   const details = [asset.file_type.replace(".", "").toUpperCase(), formatSize(asset.file_size_bytes), asset.uploaded_by, formatDate(asset.uploaded_at)];
   return h("li", { class: "card-item" }, selectable ? selectBox(asset) : null, h("button", {
@@ -299,7 +307,7 @@ function card(asset) {
     onclick: () => openAsset(asset.id),
   },
   thumbnail(asset),
-  h("span", { class: "card-name" }, asset.file_name),
+  cardName(asset.file_name),
   excerpt(asset),
   h("span", { class: "card-meta" }, details.join(" · ")),
   asset.tags.length ? h("span", { class: "chips" }, asset.tags.map((tag) => tagChip(tag))) : null));
@@ -411,8 +419,21 @@ function recheckWhilePending(page, number) {
   }, pendingDelay);
 }
 
+// "Best match" means something only with search words: without them it is not offered,
+// and the menu shows the order the list is in (newest first). The state keeps "relevance",
+// so typing a search goes back to it.
+function offerRelevance() {
+  const select = byId("sort-select");
+  const searching = Boolean(state.search.trim());
+  const relevance = select.querySelector('option[value="relevance"]');
+  relevance.hidden = !searching;
+  relevance.disabled = !searching;
+  select.value = state.sort === "relevance" && !searching ? "uploaded_at:desc" : state.sort;
+}
+
 export async function refresh() {
   writeAddress();
+  offerRelevance();
   inFlight?.abort();
   inFlight = new AbortController();
   const mine = ++requestNumber;
@@ -443,7 +464,7 @@ export async function refresh() {
 
 function syncControls() {
   byId("search-input").value = state.search;
-  byId("sort-select").value = state.sort;
+  offerRelevance();
   byId("page-size").value = String(state.limit);
   byId("uploaded-after").value = state.after;
   byId("uploaded-before").value = state.before;
