@@ -78,9 +78,12 @@ class LiveService:
     data_dir: Path
     log: Path
 
-    def token(self, subject: str, scope: str) -> str:
+    def token(self, subject: str, scope: str, *, ttl: int | None = None) -> str:
+        command = [sys.executable, "-m", "service.cli", "token", "--sub", subject, "--scope", scope]
+        if ttl is not None:
+            command += ["--ttl", str(ttl)]
         return subprocess.run(  # noqa: S603  (our own argument list)
-            [sys.executable, "-m", "service.cli", "token", "--sub", subject, "--scope", scope],
+            command,
             env={**os.environ, "MEDIA_DATA_DIR": str(self.data_dir)},
             capture_output=True,
             text=True,
@@ -255,7 +258,7 @@ def test_a_user_manages_the_library_in_the_browser(
     # Rename a tag, then find the asset by the new name.
     page.click("#open-tag-manager")
     tan_row = page.locator(".tag-edit", has=page.locator("input[value='Tan']"))
-    tan_row.locator("input[type=text]").fill("Saddle tan")
+    tan_row.locator("input[id^=tag-name-]").fill("Saddle tan")
     tan_row.locator("button[type=submit]").click()
     expect(page.locator(".tag-edit input[value='Saddle tan']")).to_have_count(1)
     page.click("#tag-manager-close")
@@ -263,19 +266,33 @@ def test_a_user_manages_the_library_in_the_browser(
     expect(_summary(page)).to_have_text("1 file matches “saddle”.")
     expect(page.locator(".card")).to_have_text([re.compile("belt-strap_tan.png")])
 
-    # Replace the file, then download it.
-    replacement = samples.png(8, 8)
+    # Rename the file, then replace it: asked first, and the name just chosen stays (the
+    # type is the same), then download it.
+    replacement = _write(tmp_path / "strap v2.png", samples.png(8, 8))
     page.click(".card")
     expect(page.locator("#asset-dialog .preview img")).to_have_count(1)
-    page.set_input_files("#replace-input", str(_write(tmp_path / "strap v2.png", replacement)))
-    expect(page.locator("#asset-title")).to_have_text("strap v2.png")
-    expect(page.locator("#rename-input")).to_have_value("strap v2.png")
+    page.fill("#rename-input", "Tan belt strap.png")
+    page.click("#asset-dialog form.rename button[type=submit]")
+    expect(page.locator("#asset-title")).to_have_text("Tan belt strap.png")
+    page.set_input_files("#replace-input", str(replacement))
+    expect(page.locator("#confirm-message")).to_have_text(
+        "Replace the file of “Tan belt strap.png” with “strap v2.png”? The current file is "
+        "removed. It keeps its name “Tan belt strap.png”."
+    )
+    page.click("#confirm-dialog button[value=cancel]")
+    expect(page.locator("#replace-input")).to_have_value("")
+    page.set_input_files("#replace-input", str(replacement))
+    expect(page.locator("#confirm-button")).to_have_text("Replace")
+    page.click("#confirm-button")
+    expect(page.locator("#toast")).to_have_text("File replaced.")
+    expect(page.locator("#asset-title")).to_have_text("Tan belt strap.png")
+    expect(page.locator("#rename-input")).to_have_value("Tan belt strap.png")
     with page.expect_download() as download:
         page.click("#asset-dialog button:has-text('Download')")
-    assert download.value.suggested_filename == "strap v2.png"
-    assert Path(download.value.path()).read_bytes() == replacement
+    assert download.value.suggested_filename == "Tan belt strap.png"
+    assert Path(download.value.path()).read_bytes() == replacement.read_bytes()
     page.click("#asset-dialog .close")
-    expect(page.locator(".card")).to_have_text([re.compile("strap v2.png")])
+    expect(page.locator(".card")).to_have_text([re.compile("Tan belt strap.png")])
 
     # Delete an asset, after confirming.
     page.fill("#search-input", "")
@@ -285,7 +302,7 @@ def test_a_user_manages_the_library_in_the_browser(
     expect(page.locator("#confirm-message")).to_contain_text("wallet pattern.pdf")
     page.click("#confirm-button")
     expect(_summary(page)).to_have_text("1 file.")
-    expect(page.locator(".card")).to_have_text([re.compile("strap v2.png")])
+    expect(page.locator(".card")).to_have_text([re.compile("Tan belt strap.png")])
     assert httpx.get(f"{service.base}/readyz").json()["index_lag"]["pending"] == 0
 
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -408,6 +425,9 @@ def test_failed_uploads_show_the_servers_sentence_beside_the_file(
 ) -> None:
     service = start_service(MEDIA_MAX_UPLOAD_BYTES="100000")
     page.goto(service.sign_in_url)
+    # The file picker listens once the library is shown (on a busy machine, files chosen
+    # earlier would land on a picker nobody listens to yet).
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
     files = [
         _write(tmp_path / "poster.png", samples.png() + b"\0" * 200_000),
         _write(tmp_path / "invoice.jpg", samples.html()),
@@ -687,6 +707,150 @@ def test_the_library_and_its_panels_fit_a_phone_screen(
 
 
 MODULE_IMPORT = re.compile(r'from "\./([\w-]+\.js)"')
+
+
+def test_the_sign_in_is_kept_for_the_browser_and_a_lapse_returns_to_the_view(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    service.add_file("belt strap.png")
+    service.add_file("wallet.png")
+    page.goto(service.sign_in_url)
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
+
+    # A second tab of the same browser is signed in too, at the view its address names.
+    second = page.context.new_page()
+    second.goto(f"{service.base}/?q=belt")
+    expect(second.locator("#who")).to_have_text("Signed in as admin")
+    expect(_summary(second)).to_have_text("1 file matches “belt”.")
+
+    # Signing out in one tab signs the other out; that one keeps its view in the address.
+    page.click("#sign-out")
+    expect(second.locator("#sign-in")).to_be_visible()
+    expect(second.locator("#sign-in-error")).to_have_text("You signed out in another tab.")
+    assert "q=belt" in second.url
+
+    # Signing in from one tab signs in the other as well.
+    short = service.token("alice", "media:read media:write", ttl=4)
+    expires = jwt.decode(short, options={"verify_signature": False})["exp"]
+    second.fill("#token-input", short)
+    second.click("#sign-in-form button[type=submit]")
+    expect(_summary(second)).to_have_text("1 file matches “belt”.")
+    expect(page.locator("#who")).to_have_text("Signed in as alice")
+
+    # The token expires mid-session: the next request shows the sign-in, with no reload,
+    # and signing in again returns to the same view.
+    second.evaluate("window.sameDocument = true")
+    time.sleep(max(0.0, expires - time.time()) + 1)
+    second.fill("#search-input", "wallet")
+    expect(second.locator("#sign-in")).to_be_visible()
+    expect(second.locator("#sign-in-error")).to_contain_text("expired")
+    expect(second.locator("#library")).to_be_hidden()
+    second.fill("#token-input", service.token("alice", "media:read media:write"))
+    second.click("#sign-in-form button[type=submit]")
+    expect(_summary(second)).to_have_text("1 file matches “wallet”.")
+    expect(second.locator("#search-input")).to_have_value("wallet")
+    assert second.evaluate("window.sameDocument") is True
+    assert "q=wallet" in second.url
+
+
+def test_finished_uploads_clear_away_and_a_new_page_starts_at_the_top(
+    page: Page, start_service: Callable[..., LiveService], tmp_path: Path
+) -> None:
+    service = start_service()
+    page.goto(service.sign_in_url)
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
+    expect(page.locator("#upload-details")).to_be_hidden()
+
+    # 50 files and one refused: the list folds away under a one-line summary, and
+    # "Clear finished" empties it.
+    files = [_write(tmp_path / f"swatch {n:02}.png", samples.png(4 + n, 4)) for n in range(50)]
+    files.append(_write(tmp_path / "setup.exe", b"MZ not an image"))
+    page.set_input_files("#file-picker", [str(path) for path in files])
+    expect(page.locator("#upload-summary")).to_have_text("Uploads: 50 uploaded, 1 failed")
+    page.click("#upload-summary")
+    expect(page.locator("#upload-list")).to_be_hidden()
+    page.click("#upload-summary")
+    expect(page.locator(".upload")).to_have_count(51)
+    page.click("#clear-finished")
+    expect(page.locator(".upload")).to_have_count(0)
+    expect(page.locator("#upload-details")).to_be_hidden()
+
+    # Page by page (the pager is below the grid), each page starts at the top of the results.
+    page.select_option("#page-size", "24")
+    page.select_option("#sort-select", "file_name:asc")
+    expect(_summary(page)).to_have_text("50 files.")
+    expect(page.locator(".card").first).to_have_text(re.compile("swatch 00"))
+    results_top = "Math.abs(document.getElementById('results').getBoundingClientRect().top) < 2"
+    for button, first in (("Next", "swatch 24"), ("Previous", "swatch 00")):
+        page.click(f"#pager button:has-text('{button}')")  # scrolls down to the pager
+        expect(page.locator(".card").first).to_have_text(re.compile(first))
+        page.wait_for_function(results_top)
+        assert page.evaluate("window.scrollY") > 0
+
+    # A page jump: type the number, press Enter.
+    page.fill("#page-jump", "3")
+    page.keyboard.press("Enter")
+    expect(page.locator(".card")).to_have_text([re.compile("swatch 48"), re.compile("swatch 49")])
+    assert "page=3" in page.url
+
+
+def test_a_tag_name_one_typo_from_a_tag_asks_before_making_a_new_one(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    service.add_file("satchel.png", tag_name="Bags")
+    page.goto(service.sign_in_url)
+    expect(page.locator("#who")).to_have_text("Signed in as admin")
+    expect(_facet_count(page, "tags", "Bags")).to_have_text("1")
+
+    page.fill("#upload-tags input[type=text]", "Bgas")
+    page.keyboard.press("Enter")
+    suggestion = page.locator("#upload-tags .tag-suggestion")
+    expect(suggestion).to_contain_text("There is no tag “Bgas”. Did you mean Bags?")
+    page.click("#upload-tags button:has-text('Use Bags')")
+    chip_names = page.locator("#upload-tags .chips .chip-name")
+    expect(chip_names).to_have_text(["Bags"])
+    expect(suggestion).to_be_empty()
+
+    # Asked again, the user really means a new tag.
+    page.fill("#upload-tags input[type=text]", "Bgas")
+    page.keyboard.press("Enter")
+    page.click("#upload-tags button:has-text('Create “Bgas”')")
+    expect(chip_names).to_have_text(["Bags", "Bgas"])
+    admin = bearer(service.token("admin", "media:admin"))
+    tags = httpx.get(f"{service.base}/api/tags", headers=admin).json()["items"]
+    assert [tag["name"] for tag in tags] == ["Bags", "Bgas"]
+
+    # A name far from every tag is made at once.
+    page.fill("#upload-tags input[type=text]", "Wallets")
+    page.keyboard.press("Enter")
+    expect(chip_names).to_have_text(["Bags", "Bgas", "Wallets"])
+    expect(suggestion).to_be_empty()
+    # Each took its own colour of the palette.
+    tags = httpx.get(f"{service.base}/api/tags", headers=admin).json()["items"]
+    colours = [tag["color"] for tag in tags if tag["name"] != "Bags"]
+    assert len(set(colours)) == 2
+
+    # A tag's description, entered in the tag manager, is the tooltip of its chips.
+    page.click("#open-tag-manager")
+    bags_row = page.locator(".tag-edit", has=page.locator("input[value='Bags']"))
+    bags_row.locator(".tag-description-input").fill("Satchels and totes")
+    bags_row.locator("button[type=submit]").click()
+    expect(page.locator("#toast")).to_have_text("Saved tag Bags.")
+    page.click("#tag-manager-close")
+    bags_chip = page.locator("[data-facet=tags] .chip", has_text="Bags")
+    expect(bags_chip).to_have_attribute("title", "Satchels and totes")
+
+    # "Best match" is offered only with search words; a card's extension stays whole.
+    relevance = page.locator("#sort-select option[value=relevance]")
+    expect(page.locator("#sort-select")).to_have_value("uploaded_at:desc")
+    expect(relevance).to_be_disabled()
+    page.fill("#search-input", "satchel")
+    expect(_summary(page)).to_have_text("1 file matches “satchel”.")
+    expect(page.locator("#sort-select")).to_have_value("relevance")
+    expect(relevance).to_be_enabled()
+    expect(page.locator(".card-name .extension")).to_have_text(".png")
 
 
 def test_the_page_loads_without_a_token_and_the_api_still_needs_one(

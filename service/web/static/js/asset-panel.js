@@ -91,6 +91,12 @@ function describeContent(content) {
   return CONTENT_STATES[content.status] || content.status;
 }
 
+// ".png" of "strap v2.PNG", lowercased as the API's file_type is; "" without a dot.
+function extensionOf(name) {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot).toLowerCase() : "";
+}
+
 function details(asset) {
   const rows = [
     ["Type", `${asset.file_type} (${asset.content_type})`],
@@ -206,13 +212,36 @@ function render(asset) {
     const replaced = attempt(async () => {
       const file = fileInput.files[0];
       if (!file) return;
+      // The server names the asset after the new file; a name the user chose stays when
+      // the type does not change (the rename follows the replace, as the API has no
+      // replace that keeps the name).
+      const keep = extensionOf(file.name) === extensionOf(asset.file_name) && file.name !== asset.file_name;
+      const outcome = keep
+        ? `It keeps its name “${asset.file_name}”.`
+        : file.name === asset.file_name ? "" : `It will be named “${file.name}”.`;
+      const question = `Replace the file of “${asset.file_name}” with “${file.name}”? The current file is removed. ${outcome}`;
+      if (!(await confirmAction(question.trim(), "Replace"))) {
+        fileInput.value = "";
+        return;
+      }
+      const keptName = asset.file_name;
       progress.hidden = false;
       try {
-        await saved(await uploadFile(`/api/media-assets/${asset.id}/upload`, file, {
+        const uploaded = await uploadFile(`/api/media-assets/${asset.id}/upload`, file, {
           onProgress: (fraction) => {
             progress.value = fraction;
           },
-        }));
+        });
+        let updated = uploaded;
+        if (keep && uploaded.file_name !== keptName) {
+          try {
+            updated = await api.put(`/api/media-assets/${asset.id}`, { file_name: keptName });
+          } catch (failure) {
+            await saved(uploaded);
+            throw new Error(`The file was replaced, but its name “${keptName}” could not be kept: ${failure.message}`);
+          }
+        }
+        await saved(updated);
         renderPreview(asset, preview);
         toast("File replaced.");
       } finally {

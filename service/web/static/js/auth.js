@@ -1,6 +1,7 @@
-// The bearer token: taken from the sign-in URL or the paste form, kept for this browser session.
+// The bearer token: taken from the sign-in URL or the paste form, kept for this browser (every
+// tab of it) until it expires or the user signs out.
 
-const STORAGE_KEY = "media-library-token";
+export const STORAGE_KEY = "media-library-token";
 const READ = "media:read";
 const WRITE = "media:write";
 const ADMIN = "media:admin";
@@ -36,7 +37,7 @@ export function describeToken(token) {
   };
 }
 
-// A token in the address (?token=…) is moved into session storage and removed from the
+// A token in the address (?token=…) is moved into local storage and removed from the
 // address bar and the history, so it is not bookmarked, shared or shown.
 export function takeTokenFromAddress() {
   const url = new URL(window.location.href);
@@ -44,9 +45,15 @@ export function takeTokenFromAddress() {
   if (token === null) return;
   url.searchParams.delete("token");
   window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
-  if (token.trim()) sessionStorage.setItem(STORAGE_KEY, token.trim());
+  if (token.trim()) localStorage.setItem(STORAGE_KEY, token.trim());
 }
 
-export const storedToken = () => sessionStorage.getItem(STORAGE_KEY);
-export const storeToken = (token) => sessionStorage.setItem(STORAGE_KEY, token);
-export const forgetToken = () => sessionStorage.removeItem(STORAGE_KEY);
+// Local storage is shared by the browser's tabs of this origin: a sign-in in one tab
+// signs in the others, and a sign-out there (a `storage` event here) signs this one out.
+export const storedToken = () => localStorage.getItem(STORAGE_KEY);
+export const storeToken = (token) => localStorage.setItem(STORAGE_KEY, token);
+// With `token`, only when it is still the one kept: another tab may have stored a fresh
+// one since this tab's request was refused.
+export function forgetToken(token) {
+  if (token === undefined || storedToken() === token) localStorage.removeItem(STORAGE_KEY);
+}

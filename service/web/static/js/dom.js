@@ -34,11 +34,12 @@ const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium",
 export const formatDate = (iso) => dateFormat.format(new Date(iso));
 export const formatDateTime = (iso) => dateTimeFormat.format(new Date(iso));
 
-// A tag chip: the tag's colour as a swatch beside its name (the colour is never the only cue).
+// A tag chip: the tag's colour as a swatch beside its name (the colour is never the only cue),
+// and its description, when it has one, as the tooltip.
 export function tagChip(tag, ...extra) {
   return h(
     "span",
-    { class: "chip" },
+    { class: "chip", title: tag.description || null },
     h("span", { class: "swatch", style: { background: tag.color || "transparent" }, "aria-hidden": "true" }),
     h("span", { class: "chip-name" }, tag.name),
     ...extra,

@@ -141,7 +141,8 @@ const tagOf = (value) => (value.name !== undefined ? value : tagById(value.value
 
 function facetLabel(facet, value) {
   if (facet.key !== "tags") return h("span", { class: "facet-name" }, value.value);
-  return tagChip(tagOf(value));
+  // The facet carries the tag's name and colour; the description comes from the tag list.
+  return tagChip({ ...tagOf(value), description: tagById(value.value)?.description });
 }
 
 function facetOption(facet, entry, chosen) {
@@ -290,6 +291,13 @@ function excerpt(asset) {
   return h("span", { class: "card-excerpt" }, marked(found.content));
 }
 
+// A long name may wrap anywhere but inside its extension, which stays whole.
+function cardName(name) {
+  const dot = name.lastIndexOf(".");
+  if (dot <= 0) return h("span", { class: "card-name" }, name);
+  return h("span", { class: "card-name" }, name.slice(0, dot), h("span", { class: "extension" }, name.slice(dot)));
+}
+
 function card(asset) {
   const details = [asset.file_type.replace(".", "").toUpperCase(), formatSize(asset.file_size_bytes), asset.uploaded_by, formatDate(asset.uploaded_at)];
   return h("li", { class: "card-item" }, selectable ? selectBox(asset) : null, h("button", {
@@ -299,7 +307,7 @@ function card(asset) {
     onclick: () => openAsset(asset.id),
   },
   thumbnail(asset),
-  h("span", { class: "card-name" }, asset.file_name),
+  cardName(asset.file_name),
   excerpt(asset),
   h("span", { class: "card-meta" }, details.join(" · ")),
   asset.tags.length ? h("span", { class: "chips" }, asset.tags.map((tag) => tagChip(tag))) : null));
@@ -319,14 +327,44 @@ function renderPage(page) {
   const pages = Math.max(1, Math.ceil(page.total / state.limit));
   byId("pager").replaceChildren(
     h("button", { type: "button", disabled: state.page === 0, onclick: () => goToPage(state.page - 1) }, "Previous"),
-    h("span", { class: "page-number" }, `Page ${state.page + 1} of ${pages.toLocaleString()}`),
+    pageJump(pages),
     h("button", { type: "button", disabled: state.page + 1 >= pages, onclick: () => goToPage(state.page + 1) }, "Next"),
   );
 }
 
+// "Page [n] of N": type a page number and press Enter (or leave the box) to go there.
+function pageJump(pages) {
+  const input = h("input", {
+    id: "page-jump",
+    type: "number",
+    min: "1",
+    max: String(pages),
+    value: String(state.page + 1),
+    disabled: pages === 1,
+  });
+  const jump = (event) => {
+    event.preventDefault();
+    const wanted = Math.round(Number(input.value));
+    if (!Number.isFinite(wanted) || wanted < 1) {
+      input.value = String(state.page + 1);
+      return;
+    }
+    const target = Math.min(wanted, pages) - 1;
+    if (target !== state.page) goToPage(target);
+    else input.value = String(target + 1);
+  };
+  input.addEventListener("change", jump);
+  return h("form", { class: "page-number", onsubmit: jump },
+    h("label", { for: "page-jump" }, "Page"), input, h("span", {}, `of ${pages.toLocaleString()}`));
+}
+
+// A new page starts at the top of the results, not where the pager left the window.
 function goToPage(page) {
   state.page = page;
-  refresh().then(() => byId("results").focus());
+  refresh().then(() => {
+    byId("results").scrollIntoView({ block: "start" });
+    byId("results").focus({ preventScroll: true });
+  });
 }
 
 // ---- state changes ------------------------------------------------------------------
@@ -381,8 +419,21 @@ function recheckWhilePending(page, number) {
   }, pendingDelay);
 }
 
+// "Best match" means something only with search words: without them it is not offered,
+// and the menu shows the order the list is in (newest first). The state keeps "relevance",
+// so typing a search goes back to it.
+function offerRelevance() {
+  const select = byId("sort-select");
+  const searching = Boolean(state.search.trim());
+  const relevance = select.querySelector('option[value="relevance"]');
+  relevance.hidden = !searching;
+  relevance.disabled = !searching;
+  select.value = state.sort === "relevance" && !searching ? "uploaded_at:desc" : state.sort;
+}
+
 export async function refresh() {
   writeAddress();
+  offerRelevance();
   inFlight?.abort();
   inFlight = new AbortController();
   const mine = ++requestNumber;
@@ -413,7 +464,7 @@ export async function refresh() {
 
 function syncControls() {
   byId("search-input").value = state.search;
-  byId("sort-select").value = state.sort;
+  offerRelevance();
   byId("page-size").value = String(state.limit);
   byId("uploaded-after").value = state.after;
   byId("uploaded-before").value = state.before;

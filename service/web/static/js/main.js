@@ -1,7 +1,7 @@
 // Start-up: sign in with the token from the address or the form, then show the library.
 
 import { ApiError, api, configureApi } from "./api.js";
-import { describeToken, forgetToken, storedToken, storeToken, takeTokenFromAddress } from "./auth.js";
+import { STORAGE_KEY, describeToken, forgetToken, storedToken, storeToken, takeTokenFromAddress } from "./auth.js";
 import { openAsset, startAssetPanel } from "./asset-panel.js";
 import { byId, debounce, h, toast } from "./dom.js";
 import { applyViewQuery, currentFilters, currentViewQuery, refresh, startLibrary, viewQueryOf } from "./library.js";
@@ -15,27 +15,46 @@ import { markCurrent, startViews } from "./views.js";
 // the address, where anyone could write a misleading sentence into a link).
 const NOTICE_KEY = "media-library-notice";
 
+// Who the library was opened for; null while no library has been shown in this page.
+let shown = null;
+
 function showSignIn(message = "") {
   byId("library").hidden = true;
   byId("account").hidden = true;
   byId("sign-in").hidden = false;
   byId("sign-in-error").textContent = message;
+  byId("token-input").value = "";
   byId("token-input").focus();
 }
 
-function signOut(message) {
-  // A fresh page: nothing of the last user's library stays in memory.
+// A sign-out, here or in another tab: a fresh page, so nothing of the last user's library
+// stays in memory. A sign-out from this tab starts over at the plain library; one from
+// another tab keeps this tab's address, so signing in again returns to its view.
+function signOut({ message = "", keepView = false } = {}) {
   forgetToken();
   if (message) sessionStorage.setItem(NOTICE_KEY, message);
-  window.location.replace("/");
+  if (keepView) window.location.reload();
+  else window.location.replace("/");
+}
+
+// The service refused the token in the middle of the session (it expired, most often):
+// no reload, the view stays in the address and in memory, behind the sign-in form.
+function lapsed(token, message) {
+  forgetToken(token);
+  if (!shown || !byId("sign-in").hidden) return;
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  showSignIn(`${message} Sign in again to go on where you were.`);
 }
 
 async function signIn(token) {
   const identity = describeToken(token);
   if (!identity.canRead) throw new Error("This token has no media:read scope, so it cannot open the library.");
+  if (identity.expiresAt && identity.expiresAt <= new Date()) {
+    throw new Error("This token has expired. Get a fresh sign-in link, or make a new token.");
+  }
   configureApi({
     token,
-    signedOut: (message) => signOut(`The service refused the token: ${message}`),
+    signedOut: (message) => lapsed(token, message),
     indexPending: () => toast("Saved. The search index is catching up, so results may lag a moment."),
   });
   await api.get("/api/tags", { limit: 1 });
@@ -43,7 +62,57 @@ async function signIn(token) {
   return identity;
 }
 
+const sameRights = (one, other) => one.user === other.user && one.canWrite === other.canWrite && one.isAdmin === other.isAdmin;
+
+// A token signed in (by the form, or by another tab): the library the first time; after a
+// lapse, the same view again. Someone else, or other rights, get a fresh page for them
+// (the address still holds the view).
+async function adopt(token) {
+  const identity = await signIn(token);
+  if (!shown) {
+    showLibrary(identity);
+    return;
+  }
+  if (!sameRights(identity, shown)) {
+    window.location.reload();
+    return;
+  }
+  byId("sign-in").hidden = true;
+  byId("library").hidden = false;
+  byId("account").hidden = false;
+  refresh();
+  reloadTags().catch((error) => toast(error.message));
+}
+
+// Another tab signed in or out: follow it.
+function followOtherTabs() {
+  window.addEventListener("storage", (event) => {
+    if (event.storageArea !== localStorage || (event.key !== STORAGE_KEY && event.key !== null)) return;
+    const token = storedToken();
+    if (!token) {
+      if (shown) signOut({ message: "You signed out in another tab.", keepView: true });
+      return;
+    }
+    if (!shown || !byId("sign-in").hidden) {
+      adopt(token).catch((error) => {
+        byId("sign-in-error").textContent = error.message;
+      });
+      return;
+    }
+    // Signed in here already: a new token for the same rights is simply used from now on.
+    let identity = null;
+    try {
+      identity = describeToken(token);
+    } catch {
+      return;
+    }
+    if (sameRights(identity, shown)) signIn(token).catch(() => {});
+    else window.location.reload();
+  });
+}
+
 function showLibrary(identity) {
+  shown = identity;
   byId("sign-in").hidden = true;
   byId("library").hidden = false;
   byId("account").hidden = false;
@@ -64,7 +133,7 @@ function showLibrary(identity) {
     });
   }
   byId("open-tag-manager").addEventListener("click", openTagManager);
-  byId("sign-out").addEventListener("click", () => signOut(""));
+  byId("sign-out").addEventListener("click", () => signOut());
   startSelection({
     writable: identity.canWrite,
     currentFilters,
@@ -98,11 +167,12 @@ async function start() {
   const notice = sessionStorage.getItem(NOTICE_KEY) || "";
   sessionStorage.removeItem(NOTICE_KEY);
   takeTokenFromAddress();
+  followOtherTabs();
 
   byId("sign-in-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      showLibrary(await signIn(byId("token-input").value.trim()));
+      await adopt(byId("token-input").value.trim());
     } catch (error) {
       byId("sign-in-error").textContent = error.message;
     }
@@ -117,7 +187,7 @@ async function start() {
     showLibrary(await signIn(token));
   } catch (error) {
     if (refused(error)) {
-      forgetToken();
+      forgetToken(token);
       showSignIn(error.message);
       return;
     }

@@ -29,16 +29,28 @@ function tagRow(tag, error) {
   if (!canWrite) {
     return h("li", { class: "tag-row" },
       h("span", { class: "swatch", style: { background: tag.color || "transparent" }, "aria-hidden": "true" }),
-      h("span", { class: "tag-name" }, tag.name), h("span", { class: "count" }, count));
+      h("span", { class: "tag-name" }, tag.name), h("span", { class: "count" }, count),
+      tag.description ? h("p", { class: "tag-description" }, tag.description) : null);
   }
   const nameId = `tag-name-${tag.id}`;
   const name = h("input", { id: nameId, type: "text", value: tag.name, required: true, maxlength: 100 });
+  const description = h("input", {
+    id: `tag-description-${tag.id}`,
+    class: "tag-description-input",
+    type: "text",
+    value: tag.description || "",
+    placeholder: "Description",
+  });
   const color = colorControl(`tag-color-${tag.id}`, tag.color);
   const save = async (event) => {
     event.preventDefault();
     error.textContent = "";
     try {
-      await api.put(`/api/tags/${tag.id}`, { name: name.value, color: color.value() });
+      await api.put(`/api/tags/${tag.id}`, {
+        name: name.value,
+        description: description.value.trim() || null,
+        color: color.value(),
+      });
       toast(`Saved tag ${name.value.trim()}.`);
       await refreshTags(nameId);
     } catch (failure) {
@@ -59,6 +71,7 @@ function tagRow(tag, error) {
   };
   return h("li", { class: "tag-row" }, h("form", { class: "tag-edit", onsubmit: save, "data-tag-id": tag.id },
     h("label", { for: nameId, class: "visually-hidden" }, `Name of tag ${tag.name}`), name,
+    h("label", { for: `tag-description-${tag.id}`, class: "visually-hidden" }, `Description of tag ${tag.name}`), description,
     color.element,
     h("span", { class: "count" }, count),
     h("button", { type: "submit" }, "Save"),

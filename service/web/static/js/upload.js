@@ -22,10 +22,36 @@ function enqueue(files) {
       progress,
       status);
     byId("upload-list").prepend(row);
+    byId("upload-details").open = true;
     // The tags chosen when the file was added, even if the choice changes while it waits.
     queue.push({ file, tagIds: chosenTags.map((tag) => tag.id), row, progress, status });
   }
+  summarise();
   pump();
+}
+
+// The list's one-line summary, which stays when the list is folded away.
+function summarise() {
+  const rows = [...byId("upload-list").children];
+  const details = byId("upload-details");
+  details.hidden = rows.length === 0;
+  const done = rows.filter((row) => row.classList.contains("done")).length;
+  const failed = rows.filter((row) => row.classList.contains("failed")).length;
+  const going = rows.length - done - failed;
+  const parts = [];
+  if (going) parts.push(`${going} in progress`);
+  if (done) parts.push(`${done} uploaded`);
+  if (failed) parts.push(`${failed} failed`);
+  byId("upload-summary").textContent = `Uploads: ${parts.join(", ")}`;
+  byId("clear-finished").hidden = done + failed === 0;
+}
+
+// Uploaded and failed rows go; those still waiting or sending stay.
+function clearFinished() {
+  for (const row of byId("upload-list").querySelectorAll(".upload.done, .upload.failed")) row.remove();
+  summarise();
+  if (byId("upload-details").hidden) byId("file-picker").focus();
+  else byId("upload-summary").focus();
 }
 
 function pump() {
@@ -72,6 +98,7 @@ async function send({ file, tagIds, row, progress, status }) {
     status.textContent = error.message;
     row.classList.add("failed");
   }
+  summarise();
 }
 
 export function startUploads({ onUploaded, onOpenAsset }) {
@@ -79,6 +106,7 @@ export function startUploads({ onUploaded, onOpenAsset }) {
   openAsset = onOpenAsset;
   const zone = byId("drop-zone");
   const picker = byId("file-picker");
+  byId("clear-finished").addEventListener("click", clearFinished);
   picker.addEventListener("change", () => {
     enqueue([...picker.files]);
     picker.value = "";
