@@ -164,6 +164,9 @@ def test_meilisearch_down_then_back_converges(
     try:
         with TestClient(create_app(settings), headers=bearer(make_token())) as api:
             before = _create(api, "before outage.pdf")
+            # A Meilisearch started just now takes over a second for its first document
+            # (past this test's 1 s wait), so the write may answer pending: wait for it.
+            _state(api).indexer.drain()
             assert api.get("/api/media-assets").json()["total"] == 1
             server.stop()
             during = api.post("/api/media-assets", json={"file_name": "during outage.pdf"})
