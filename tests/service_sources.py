@@ -17,7 +17,12 @@ from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 
-from bench.meilisearch_server import MASTER_KEY, meilisearch_binary, meilisearch_server
+from bench.meilisearch_server import (
+    INDEXING_MEMORY,
+    MASTER_KEY,
+    meilisearch_binary,
+    meilisearch_server,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_URL_VARIABLE = "MEDIA_TEST_DATABASE_URL"
@@ -104,6 +109,7 @@ def meilisearch_container() -> Iterator[tuple[str, str]]:
         DockerContainer(MEILISEARCH_IMAGE)
         .with_env("MEILI_MASTER_KEY", MASTER_KEY)
         .with_env("MEILI_NO_ANALYTICS", "true")
+        .with_env("MEILI_MAX_INDEXING_MEMORY", INDEXING_MEMORY)
         .with_exposed_ports(7700)
     )
     with container:
