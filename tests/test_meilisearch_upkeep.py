@@ -130,3 +130,21 @@ def test_a_failed_rebuild_leaves_no_temporary_index(engine: MeilisearchEngine) -
     uids = [index.uid for index in engine.client.get_indexes({"limit": 1000})["results"]]
     assert not [uid for uid in uids if uid.startswith(f"{engine.index_uid}_rebuild_")]
     assert engine.document_count() == 1  # the live index is untouched
+
+
+def test_an_index_of_older_settings_gets_the_current_ones(engine: MeilisearchEngine) -> None:
+    """An index an older version set up (word-distance proximity) is brought to the
+    current settings when the engine starts, and its documents stay found."""
+    client = engine.client
+    client.wait_for_task(client.create_index(engine.index_uid, {"primaryKey": "id"}).task_uid)
+    index = client.index(engine.index_uid)
+    older = {**meili_module.SETTINGS, "proximityPrecision": "byWord"}
+    client.wait_for_task(index.update_settings(older).task_uid)
+    document = search_document()
+    client.wait_for_task(index.add_documents([meili_module.to_meilisearch(document)]).task_uid)
+    assert index.get_settings()["proximityPrecision"] == "byWord"
+
+    found = engine.search(SearchQuery(text="rivet", with_items=False))
+
+    assert index.get_settings()["proximityPrecision"] == "byAttribute"
+    assert found.ids == [document.id]

@@ -111,6 +111,10 @@ def main() -> None:
     warnings.simplefilter("ignore")  # openpyxl and pypdfium2 warn about files, not about us
     _limit_memory(memory_bytes)
     _serve(sys.stdin.buffer, answers, memory_bytes, cpu_seconds)
+    # Nothing is left to clean up (every answer is written, every file closed), and
+    # tearing the extractors' libraries down costs the parent 0.1-0.2 s of waiting.
+    answers.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
