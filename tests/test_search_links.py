@@ -16,7 +16,7 @@ from indexer.documents import load_documents
 from indexer.maintenance import find_drift, reindex
 from indexer.query import SearchQuery, open_engine
 from tests import samples
-from tests.search_fixtures import listing, names
+from tests.search_fixtures import listing, names, settled
 
 
 def link(entity_type: str, entity_id: str) -> dict[str, str]:
@@ -45,14 +45,17 @@ def indexed(api: TestClient, *, timeout: float = 60) -> None:
 @pytest.fixture
 def linked_library(api: TestClient) -> dict[str, str]:
     """Four assets, uploaded in this order (the last is the newest): three linked to
-    products, projects and a customer, one linked to nothing."""
+    products, projects and a customer, one linked to nothing; their text and previews
+    done and indexed, so that no later write of the worker's races a test's reads."""
     assets = {
         "saddle": linked_upload(api, "saddle.png", samples.png(), ["product:1", "project:P1"]),
         "belt": linked_upload(api, "belt.pdf", samples.pdf(), ["product:2"]),
         "strap": linked_upload(api, "strap.pdf", samples.pdf(), ["customer:ACME", "product:1"]),
         "notes": linked_upload(api, "notes.csv", samples.csv(), []),
     }
-    indexed(api)
+    for asset in assets.values():
+        settled(api, asset["id"], "content")
+        settled(api, asset["id"], "preview")
     return {key: asset["id"] for key, asset in assets.items()}
 
 
