@@ -338,6 +338,10 @@ def test_a_word_inside_a_file_shows_an_excerpt_under_its_name_and_the_panel_says
     expect(_summary(page)).to_have_text(f"1 file matches “{word}”.")
     excerpt = page.locator(".card", has_text="tools.docx").locator(".card-excerpt")
     expect(excerpt.locator("mark")).to_have_text(re.compile(word, re.IGNORECASE))
+    # The words either side of a match keep their spaces.
+    body_word = content_samples.DOCX_BODY_WORD
+    page.fill("#search-input", body_word)
+    expect(excerpt).to_contain_text(f"with a {body_word} before gluing")
     page.click(".card")
     expect(page.locator("#asset-dialog .details")).to_contain_text("characters, searchable")
 
@@ -704,6 +708,73 @@ def test_the_library_and_its_panels_fit_a_phone_screen(
     expect(page.locator(".card")).to_be_focused()
     page.click("#open-tag-manager")
     assert not overflows("#tag-dialog")
+
+
+def test_an_address_edited_by_hand_still_lists(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    service.add_file("strap.png")
+    page.goto(service.sign_in_url)
+    expect(_summary(page)).to_have_text("1 file.")
+
+    # Days that are none are dropped; a type in capitals is the type.
+    page.goto(f"{service.base}/?after=garbage&before=2024-02-31&type=PNG")
+    expect(_summary(page)).to_have_text("1 file.")
+    expect(page.locator("#uploaded-after")).to_have_value("")
+    expect(page.locator("[data-facet=file_type] input[value='.png']")).to_be_checked()
+    assert "after=" not in page.url and "before=" not in page.url and "type=.png" in page.url
+
+
+def test_back_and_forward_walk_the_views(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    service.add_file("satchel.png", tag_name="Bags")
+    service.add_file("wallet.png")
+    page.goto(service.sign_in_url)
+    expect(_summary(page)).to_have_text("2 files.")
+    page.locator("[data-facet=tags] .facet-option", has_text="Bags").click()
+    expect(_summary(page)).to_have_text("1 file.")
+    page.fill("#search-input", "satchel")
+    expect(_summary(page)).to_have_text("1 file matches “satchel”.")
+
+    page.go_back()
+    expect(_summary(page)).to_have_text("1 file.")
+    expect(page.locator("#search-input")).to_have_value("")
+    page.go_back()
+    expect(_summary(page)).to_have_text("2 files.")
+    expect(page.locator("[data-facet=tags] input[type=checkbox]")).not_to_be_checked()
+    page.go_forward()
+    expect(_summary(page)).to_have_text("1 file.")
+    assert "tag=" in page.url
+
+
+def test_a_selection_drops_a_file_deleted_alone_and_all_matching_ends_with_the_filters(
+    page: Page, start_service: Callable[..., LiveService]
+) -> None:
+    service = start_service()
+    service.add_file("satchel.png", tag_name="Bags")
+    service.add_file("wallet.png")
+    service.add_file("purse.png")
+    page.goto(service.sign_in_url)
+    expect(_summary(page)).to_have_text("3 files.")
+
+    _select_box(page, "purse.png").click()
+    _select_box(page, "wallet.png").click()
+    expect(_selection_count(page)).to_have_text("2 selected")
+    page.locator(".card", has_text="purse.png").click()
+    page.click("#asset-dialog button:has-text('Delete')")
+    page.click("#confirm-button")
+    expect(_summary(page)).to_have_text("2 files.")
+    expect(_selection_count(page)).to_have_text("1 selected")
+
+    # Another filter ends "all matching" at once, even when its page never comes.
+    page.click("#selection-bar button:has-text('Select all 2 matching')")
+    expect(_selection_count(page)).to_have_text("All 2 files matching selected")
+    page.route(re.compile(r"/api/media-assets\?"), lambda route: route.abort())
+    page.locator("[data-facet=tags] .facet-option", has_text="Bags").click()
+    expect(page.locator("#selection-bar")).to_be_hidden()
 
 
 MODULE_IMPORT = re.compile(r'from "\./([\w-]+\.js)"')

@@ -4,6 +4,7 @@ import { api, fetchFile, fetchPreview, uploadFile } from "./api.js";
 import { byId, confirmAction, formatDateTime, formatSize, h, tagChip, toast } from "./dom.js";
 import { linkChip, linkForm, linkText } from "./links.js";
 import { tagPicker } from "./picker.js";
+import { deselect } from "./selection.js";
 import { reloadTags } from "./tags.js";
 
 const dialog = () => byId("asset-dialog");
@@ -255,10 +256,12 @@ function render(asset) {
     side.push(h("div", { class: "actions" }, h("button", { type: "button", class: "danger", onclick: attempt(async () => {
       if (!(await confirmAction(`Delete “${asset.file_name}” and its file? This cannot be undone.`))) return;
       await api.delete(`/api/media-assets/${asset.id}`);
+      deselect(asset.id);
       dialog().close();
       toast(`Deleted ${asset.file_name}.`);
       changed();
-      await reloadTags();
+      // The panel is closed: its error line would show nobody.
+      reloadTags().catch((failure) => toast(failure.message));
     }) }, "Delete…")));
   } else {
     if (asset.tags.length) {

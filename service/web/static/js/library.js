@@ -4,9 +4,10 @@ import { api } from "./api.js";
 import { byId, debounce, formatDate, formatSize, h, tagChip } from "./dom.js";
 import { linkChip, linkText, rememberEntityTypes } from "./links.js";
 import {
-  DEFAULT_PAGE_SIZE, FILTER_KEYS, ORIENTATIONS, PAGE_SIZES, emptyState, listFilters, parseLink, stateFromQuery, viewQuery,
+  DEFAULT_PAGE_SIZE, FILTER_KEYS, ORIENTATIONS, PAGE_SIZES, emptyState, isDay, listFilters, normalType, parseLink, stateFromQuery,
+  viewQuery,
 } from "./query-state.js";
-import { pageShown, selectBox } from "./selection.js";
+import { filtersChanging, pageShown, selectBox } from "./selection.js";
 import { onTagsChanged, tagById } from "./tags.js";
 import { cancelDetachedThumbnails, thumbnail } from "./thumbnails.js";
 
@@ -44,16 +45,18 @@ function readAddress() {
   state.excludedTagIds = params.getAll("not").filter((id) => !state.tagIds.includes(id));
   // The API refuses untagged with chosen tags (it could match nothing): the tags win.
   state.untagged = params.get("untagged") === "1" && !state.tagIds.length;
-  state.fileTypes = params.getAll("type");
+  state.fileTypes = [...new Set(params.getAll("type").map(normalType).filter(Boolean))];
   state.uploaders = params.getAll("by");
   state.orientations = params.getAll("shape").filter((shape) => ORIENTATIONS.includes(shape));
   state.linked = params.getAll("linked").filter((link) => parseLink(link));
   state.entityTypes = params.getAll("entity");
-  state.after = params.get("after") || "";
-  state.before = params.get("before") || "";
+  state.after = isDay(params.get("after")) ? params.get("after") : "";
+  state.before = isDay(params.get("before")) ? params.get("before") : "";
 }
 
-function writeAddress() {
+// A new page or new filters are a new entry in the history, so Back returns to the last
+// view; the page's own corrections and background refreshes replace the entry.
+function writeAddress(push) {
   const params = new URLSearchParams();
   if (state.search) params.set("q", state.search);
   if (state.sort !== "relevance") params.set("sort", state.sort);
@@ -71,7 +74,9 @@ function writeAddress() {
   if (state.after) params.set("after", state.after);
   if (state.before) params.set("before", state.before);
   const query = params.toString();
-  window.history.replaceState(null, "", query ? `/?${query}` : "/");
+  const address = query ? `/?${query}` : "/";
+  if (push && address !== `${window.location.pathname}${window.location.search}`) window.history.pushState(null, "", address);
+  else window.history.replaceState(null, "", address);
 }
 
 // ---- queries ------------------------------------------------------------------------
@@ -97,7 +102,7 @@ export function applyViewQuery(query) {
   const { state: next, left } = stateFromQuery(query, { sorts: sortChoices() });
   Object.assign(state, next);
   syncControls();
-  refresh();
+  refresh({ push: true });
   return left;
 }
 
@@ -275,8 +280,9 @@ function renderFacets(facets) {
 }
 
 // The server's highlight HTML (escaped text, <mark> around matched words) as nodes: only
-// text and <mark> elements are ever made, whatever the string holds.
-const unescaped = (fragment) => new DOMParser().parseFromString(fragment, "text/html").documentElement.textContent;
+// text and <mark> elements are ever made, whatever the string holds. Each piece is parsed
+// inside <body>: before it the parser drops leading white space (the space after a mark).
+const unescaped = (fragment) => new DOMParser().parseFromString(`<body>${fragment}`, "text/html").body.textContent;
 
 function marked(highlight) {
   return highlight.split(/<mark>(.*?)<\/mark>/s).map((piece, index) => (
@@ -325,11 +331,22 @@ function renderPage(page) {
     byId("grid").append(h("li", { class: "empty" }, "Nothing matches. Try fewer words or filters."));
   }
   const pages = Math.max(1, Math.ceil(page.total / state.limit));
-  byId("pager").replaceChildren(
-    h("button", { type: "button", disabled: state.page === 0, onclick: () => goToPage(state.page - 1) }, "Previous"),
-    pageJump(pages),
-    h("button", { type: "button", disabled: state.page + 1 >= pages, onclick: () => goToPage(state.page + 1) }, "Next"),
-  );
+  const pager = byId("pager");
+  const previous = h("button", {
+    type: "button", "data-focus-key": "pager:previous", disabled: state.page === 0, onclick: () => goToPage(state.page - 1),
+  }, "Previous");
+  const next = h("button", {
+    type: "button", "data-focus-key": "pager:next", disabled: state.page + 1 >= pages, onclick: () => goToPage(state.page + 1),
+  }, "Next");
+  // A page number being typed stays as typed: a background refresh (while previews are
+  // made) redraws only the buttons around the box.
+  const typing = byId("page-jump");
+  if (typing && typing === document.activeElement && typing.value !== typing.defaultValue) {
+    pager.firstElementChild.replaceWith(previous);
+    pager.lastElementChild.replaceWith(next);
+  } else {
+    redraw(pager, [previous, pageJump(pages), next]);
+  }
 }
 
 // "Page [n] of N": type a page number and press Enter (or leave the box) to go there.
@@ -341,6 +358,7 @@ function pageJump(pages) {
     max: String(pages),
     value: String(state.page + 1),
     disabled: pages === 1,
+    "data-focus-key": "pager:page",
   });
   const jump = (event) => {
     event.preventDefault();
@@ -350,8 +368,8 @@ function pageJump(pages) {
       return;
     }
     const target = Math.min(wanted, pages) - 1;
+    input.value = String(target + 1);
     if (target !== state.page) goToPage(target);
-    else input.value = String(target + 1);
   };
   input.addEventListener("change", jump);
   return h("form", { class: "page-number", onsubmit: jump },
@@ -361,7 +379,7 @@ function pageJump(pages) {
 // A new page starts at the top of the results, not where the pager left the window.
 function goToPage(page) {
   state.page = page;
-  refresh().then(() => {
+  refresh({ push: true }).then(() => {
     byId("results").scrollIntoView({ block: "start" });
     byId("results").focus({ preventScroll: true });
   });
@@ -393,9 +411,9 @@ function setUntagged(on) {
   update(on ? { untagged: true, tagIds: [], tagMatch: "all" } : { untagged: false });
 }
 
-function update(changes) {
+function update(changes, { push = true } = {}) {
   Object.assign(state, changes, { page: 0 });
-  refresh();
+  refresh({ push });
 }
 
 // Previews are made after the upload answers: while a card on the page still waits for
@@ -431,9 +449,11 @@ function offerRelevance() {
   select.value = state.sort === "relevance" && !searching ? "uploaded_at:desc" : state.sort;
 }
 
-export async function refresh() {
-  writeAddress();
+// `push`: the view changed at the user's word (see writeAddress).
+export async function refresh({ push = false } = {}) {
+  writeAddress(push);
   offerRelevance();
+  filtersChanging(filterKey());
   inFlight?.abort();
   inFlight = new AbortController();
   const mine = ++requestNumber;
@@ -476,11 +496,29 @@ export function startLibrary({ onOpenAsset, writable, onViewChanged }) {
   viewChanged = onViewChanged;
   readAddress();
   syncControls();
-  const searchAsYouType = debounce(() => update({ search: byId("search-input").value }), 150);
+  // One history entry per search, not per keystroke: the first change pushes one, the next
+  // replace it until typing pauses for a second.
+  let typingEntry = false;
+  const typingSettled = debounce(() => {
+    typingEntry = false;
+  }, 1000);
+  const searchAsYouType = debounce(() => {
+    update({ search: byId("search-input").value }, { push: !typingEntry });
+    typingEntry = true;
+    typingSettled();
+  }, 150);
   byId("search-input").addEventListener("input", searchAsYouType);
   byId("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    typingEntry = false;
     update({ search: byId("search-input").value });
+  });
+  // Back and Forward: the view the address names.
+  window.addEventListener("popstate", () => {
+    typingEntry = false;
+    readAddress();
+    syncControls();
+    refresh();
   });
   byId("sort-select").addEventListener("change", (event) => update({ sort: event.target.value }));
   byId("page-size").addEventListener("change", (event) => update({ limit: Number(event.target.value) }));
@@ -499,7 +537,8 @@ export function startLibrary({ onOpenAsset, writable, onViewChanged }) {
   onTagsChanged((tags) => {
     const known = new Set(tags.map((tag) => tag.id));
     if ([...state.tagIds, ...state.excludedTagIds].every((id) => known.has(id))) return;
-    update({ tagIds: state.tagIds.filter((id) => known.has(id)), excludedTagIds: state.excludedTagIds.filter((id) => known.has(id)) });
+    update({ tagIds: state.tagIds.filter((id) => known.has(id)), excludedTagIds: state.excludedTagIds.filter((id) => known.has(id)) },
+      { push: false });
   });
   return refresh();
 }

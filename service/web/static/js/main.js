@@ -111,7 +111,9 @@ function followOtherTabs() {
   });
 }
 
+// Once per page: start() and a sign-in from another tab (adopt) may both get here.
 function showLibrary(identity) {
+  if (shown) return;
   shown = identity;
   byId("sign-in").hidden = true;
   byId("library").hidden = false;
@@ -127,7 +129,7 @@ function showLibrary(identity) {
     startUploads({
       onUploaded: () => {
         libraryChanged();
-        reloadTags();
+        reloadTags().catch((error) => toast(error.message));
       },
       onOpenAsset: openAsset,
     });

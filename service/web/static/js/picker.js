@@ -114,7 +114,21 @@ export function tagPicker({ label, chosen, onAdd, onRemove, canCreate }) {
     await choose(tag);
   }
 
+  // Enter pressed twice, or Enter and "Add tag", add once: a second request would find the
+  // tag the first just made.
+  let adding = false;
+
   async function add() {
+    if (adding) return;
+    adding = true;
+    try {
+      await addNamed();
+    } finally {
+      adding = false;
+    }
+  }
+
+  async function addNamed() {
     const name = input.value.trim();
     suggestion.replaceChildren();
     if (!name) return;

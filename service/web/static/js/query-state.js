@@ -76,12 +76,16 @@ export function viewQuery(state) {
 }
 
 const asList = (value) => (value === undefined || value === null ? [] : (Array.isArray(value) ? value : [value]).map(String));
-const normalType = (type) => {
+export const normalType = (type) => {
   const bare = type.trim().toLowerCase().replace(/^\.+/, "");
   return bare ? `.${bare}` : "";
 };
 const pad = (number) => String(number).padStart(2, "0");
 const localDay = (moment) => `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())}`;
+
+// A date field's value, YYYY-MM-DD, that names a real day (Chromium reads 2024-02-31 as
+// 2 March, so the day must come back unchanged).
+export const isDay = (text) => /^\d{4}-\d{2}-\d{2}$/.test(text) && localDay(new Date(`${text}T00:00:00`)) === text;
 
 // An instant as the day the date field shows, and whether that day says it exactly.
 function dayOf(iso, edge) {

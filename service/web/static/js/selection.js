@@ -5,13 +5,15 @@ import { bulkButtons, closeBulkForm } from "./bulk.js";
 import { byId, h } from "./dom.js";
 
 const selection = {
-  everything: false, // the whole current query, not a list of ids
+  everything: false, // the whole query shown when it was chosen, not a list of ids
+  query: null, // that query, as a bulk request's `query`
   ids: new Set(),
   anchor: null, // the last card clicked, where a shift-click's range starts
 };
 let shown = { ids: [], total: 0 };
 let shownFilters = null;
 let bar = null;
+let filtersNow = () => ({});
 
 const countText = (count) => `${count.toLocaleString()} ${count === 1 ? "file" : "files"}`;
 
@@ -22,6 +24,13 @@ function clearSelection() {
   selection.everything = false;
   selection.ids.clear();
   selection.anchor = null;
+  markCards();
+  renderBar();
+}
+
+// A file deleted on its own can no longer be changed in bulk.
+export function deselect(id) {
+  if (!selection.ids.delete(id)) return;
   markCards();
   renderBar();
 }
@@ -76,6 +85,14 @@ function markCards() {
   }
 }
 
+// The library asks for other filters: a new selection at once, so nothing is sent for the
+// old query while the new page loads (or if it never does).
+export function filtersChanging(filterKey) {
+  if (shownFilters === null || filterKey === shownFilters) return;
+  shownFilters = filterKey;
+  clearSelection();
+}
+
 // Each page the library draws: new filters are a new selection (ids chosen under the old
 // ones may not match the new); paging keeps it.
 export function pageShown({ ids, total, filterKey }) {
@@ -107,30 +124,32 @@ function renderBar() {
 
 function selectEverything() {
   selection.everything = true;
+  selection.query = filtersNow();
   selection.ids.clear();
   markCards();
   renderBar();
   bar.count.focus();
 }
 
-// What a bulk request selects: the ids, or the query of the filters on now.
-function selectedNow(currentFilters) {
+// What a bulk request selects: the ids, or the query the user chose "all matching" of.
+function selectedNow() {
   return {
     count: selectedCount(),
     everything: selection.everything,
-    target: selection.everything ? { query: currentFilters() } : { ids: [...selection.ids] },
+    target: selection.everything ? { query: selection.query } : { ids: [...selection.ids] },
   };
 }
 
 // `onChanged()` redraws the library after a change; `currentFilters()` is the query.
 export function startSelection({ writable, currentFilters, onChanged }) {
   if (!writable) return;
+  filtersNow = currentFilters;
   const root = byId("selection-bar");
   const count = h("p", { class: "selection-count", role: "status", tabindex: "-1" });
   const all = h("button", { type: "button", class: "link", onclick: selectEverything });
   const clear = h("button", { type: "button", onclick: clearSelection }, "Clear");
   const actions = bulkButtons({
-    selectedNow: () => selectedNow(currentFilters),
+    selectedNow,
     done: (action) => {
       // Deleted files cannot be selected; other changes keep the selection for the next one.
       if (action === "delete") clearSelection();

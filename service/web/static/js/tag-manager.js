@@ -82,10 +82,14 @@ function createForm(error) {
   const name = h("input", { id: "new-tag-name", type: "text", required: true, maxlength: 100 });
   const description = h("input", { id: "new-tag-description", type: "text" });
   const color = colorControl("new-tag-color", DEFAULT_COLOR);
+  // Disabled while the request runs: a second click would ask for the name just taken.
+  const submit = h("button", { type: "submit", class: "primary" }, "Create tag");
   return h("form", {
     class: "tag-create",
     onsubmit: async (event) => {
       event.preventDefault();
+      if (submit.disabled) return;
+      submit.disabled = true;
       error.textContent = "";
       try {
         const tag = await api.post("/api/tags", {
@@ -97,6 +101,8 @@ function createForm(error) {
         await refreshTags("new-tag-name");
       } catch (failure) {
         error.textContent = failure.message;
+      } finally {
+        submit.disabled = false;
       }
     },
   },
@@ -104,7 +110,7 @@ function createForm(error) {
   h("label", { for: "new-tag-name" }, "Name"), name,
   h("label", { for: "new-tag-description" }, "Description"), description,
   color.element,
-  h("button", { type: "submit", class: "primary" }, "Create tag"));
+  submit);
 }
 
 function render() {

@@ -120,10 +120,14 @@ async function remove(view) {
 function saveForm() {
   const input = h("input", { id: "view-name", type: "text", required: true, maxlength: 100, autocomplete: "off" });
   const error = h("p", { class: "error", role: "alert" });
+  // Disabled while the request runs: a second click would ask for the name just taken.
+  const submit = h("button", { type: "submit" }, "Save view");
   const form = h("form", {
     class: "view-save",
     onsubmit: async (event) => {
       event.preventDefault();
+      if (submit.disabled) return;
+      submit.disabled = true;
       error.textContent = "";
       try {
         const view = await api.post("/api/views", { name: input.value.trim(), query: page.current() });
@@ -133,11 +137,13 @@ function saveForm() {
         await loadViews(`[data-view-id="${view.id}"] .view-apply`);
       } catch (failure) {
         error.textContent = failure.message;
+      } finally {
+        submit.disabled = false;
       }
     },
   },
   h("label", { for: "view-name" }, "Save this view as"),
-  h("div", { class: "picker-row" }, input, h("button", { type: "submit" }, "Save view")),
+  h("div", { class: "picker-row" }, input, submit),
   error);
   byId("view-save").replaceChildren(form);
 }
