@@ -230,10 +230,30 @@ def _miscounted_tags(settings: Settings) -> list[str]:
         engine.dispose()
 
 
-def _wait_for_the_indexer(base: str) -> None:
+def _derived_pending(settings: Settings) -> int:
+    """Files whose text or previews the worker has still to make: each result it stores
+    queues its asset for the indexer again."""
+    engine = make_engine(settings.resolved_database_url)
+    query = (
+        "SELECT (SELECT count(*) FROM asset_content WHERE status = 'pending')"
+        " + (SELECT count(*) FROM asset_preview WHERE status = 'pending')"
+    )
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text(query)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def _wait_for_the_workers(base: str, settings: Settings) -> None:
+    """Until the derived-data worker has nothing left and the indexer has applied every
+    write, its results' included (outbox first: a result is committed with its row)."""
     deadline = time.monotonic() + 300
-    while httpx.get(f"{base}/readyz", timeout=30).json()["index_lag"]["pending"]:
-        assert time.monotonic() < deadline, "the indexer did not catch up"
+    while (
+        _derived_pending(settings)
+        or httpx.get(f"{base}/readyz", timeout=30).json()["index_lag"]["pending"]
+    ):
+        assert time.monotonic() < deadline, "the workers did not catch up"
         time.sleep(0.2)
 
 
@@ -258,7 +278,7 @@ def test_racing_writes_on_the_same_rows_answer_no_5xx_and_leave_no_drift(
             thread.start()
         for thread in clients:
             thread.join()
-        _wait_for_the_indexer(base)
+        _wait_for_the_workers(base, settings)
         index_drift = drift(settings)
     # Read once the server is gone: each backend reports its counts as it exits.
     deadlocks = _deadlocks(settings) if dialect == "postgresql" else 0
