@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import text
@@ -206,23 +207,9 @@ def _client(base: str, number: int, rows: Rows, tally: Tally, until: float) -> N
                 tally.note(name, response)
 
 
-def _deadlocks(settings: Settings) -> int:
-    """PostgreSQL's count of deadlocks it detected (and broke) in this test's database."""
+def _column(settings: Settings, query: str) -> list[Any]:
+    """The first column of a query's rows, read on a connection of its own."""
     engine = make_engine(settings.resolved_database_url)
-    try:
-        with engine.connect() as connection:
-            query = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
-            return int(connection.execute(text(query)).scalar_one())
-    finally:
-        engine.dispose()
-
-
-def _miscounted_tags(settings: Settings) -> list[str]:
-    engine = make_engine(settings.resolved_database_url)
-    query = (
-        "SELECT name FROM tag WHERE asset_count != "
-        "(SELECT count(*) FROM media_asset_tag WHERE media_asset_tag.tag_id = tag.id)"
-    )
     try:
         with engine.connect() as connection:
             return list(connection.execute(text(query)).scalars())
@@ -230,24 +217,34 @@ def _miscounted_tags(settings: Settings) -> list[str]:
         engine.dispose()
 
 
+def _deadlocks(settings: Settings) -> int:
+    """PostgreSQL's count of deadlocks it detected (and broke) in this test's database."""
+    query = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+    return int(_column(settings, query)[0])
+
+
+def _miscounted_tags(settings: Settings) -> list[str]:
+    return _column(
+        settings,
+        "SELECT name FROM tag WHERE asset_count != "
+        "(SELECT count(*) FROM media_asset_tag WHERE media_asset_tag.tag_id = tag.id)",
+    )
+
+
 def _derived_pending(settings: Settings) -> int:
     """Files whose text or previews the worker has still to make: each result it stores
     queues its asset for the indexer again."""
-    engine = make_engine(settings.resolved_database_url)
     query = (
         "SELECT (SELECT count(*) FROM asset_content WHERE status = 'pending')"
         " + (SELECT count(*) FROM asset_preview WHERE status = 'pending')"
     )
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(text(query)).scalar_one())
-    finally:
-        engine.dispose()
+    return int(_column(settings, query)[0])
 
 
 def _wait_for_the_workers(base: str, settings: Settings) -> None:
     """Until the derived-data worker has nothing left and the indexer has applied every
-    write, its results' included (outbox first: a result is committed with its row)."""
+    write, the worker's results included. The worker is asked first: a result is
+    committed with its outbox row, so the outbox asked after it already holds that row."""
     deadline = time.monotonic() + 300
     while (
         _derived_pending(settings)
