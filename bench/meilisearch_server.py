@@ -20,8 +20,8 @@ MASTER_KEY = "test-master-key-0123456789abcdef"
 # Left to its default (two thirds of the RAM), Meilisearch 1.50 allocates and fills an
 # ~850 MB buffer for every indexing batch: one document took 1.05 s to become
 # searchable on a 24 GB machine. An explicit limit brings that to about 0.1 s (some
-# sizes, such as 2GiB and 4GiB, land at 0.2-0.3 s), and 3 GB is ample for the
-# benchmark's million-document rebuilds.
+# sizes, such as 2GiB and 4GiB, land at 0.2-0.3 s). Its effect on the benchmark's
+# million-document loads has not been measured.
 INDEXING_MEMORY = "3Gb"
 
 
