@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from bench.meilisearch_server import HOW_TO_ENABLE
 from indexer.documents import SearchDocument
 from indexer.engines import meilisearch as meili_module
 from indexer.engines.meilisearch import MeilisearchEngine
-from indexer.query import SearchQuery
+from indexer.query import EngineUnavailable, SearchQuery
 from service.app import create_app
 from service.config import Settings
 from tests.conftest import SettingsFactory, bearer, make_token
@@ -148,3 +149,65 @@ def test_an_index_of_older_settings_gets_the_current_ones(engine: MeilisearchEng
 
     assert index.get_settings()["proximityPrecision"] == "byAttribute"
     assert found.ids == [document.id]
+
+
+def _settings_tasks(engine: MeilisearchEngine) -> list[Any]:
+    answer = engine.client.get_tasks(
+        {"indexUids": [engine.index_uid], "types": ["settingsUpdate"], "limit": 100}
+    )
+    return list(answer.results)
+
+
+def test_an_index_that_holds_the_settings_gets_no_settings_task_at_start(
+    engine: MeilisearchEngine,
+) -> None:
+    """Every process start used to queue a settings task, each one a reindex check
+    inside Meilisearch; an index already set up is now only read."""
+    engine.search(SearchQuery(with_items=False))
+    assert len(_settings_tasks(engine)) == 1
+
+    again = MeilisearchEngine(
+        url=engine.client.config.url,
+        api_key=engine.client.config.api_key,
+        index_uid=engine.index_uid,
+    )
+    again.search(SearchQuery(with_items=False))
+    again.ping()
+    assert again.document_count() == 0
+
+    assert len(_settings_tasks(engine)) == 1
+
+
+def test_a_search_during_a_settings_change_answers_unavailable_at_once(
+    engine: MeilisearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settings change that reindexes a large library takes minutes: a search does not
+    wait out the indexer's two minutes, and searches that come meanwhile wait for the
+    task already queued instead of queueing one each."""
+    client = engine.client
+    client.wait_for_task(client.create_index(engine.index_uid, {"primaryKey": "id"}).task_uid)
+    index = client.index(engine.index_uid)
+    client.wait_for_task(
+        index.update_settings({**meili_module.SETTINGS, "proximityPrecision": "byWord"}).task_uid
+    )
+    # No patience at all: the answer is the same whether the task is done in a
+    # millisecond (an empty index) or in minutes (a large one).
+    monkeypatch.setattr(meili_module, "READ_PATIENCE_S", 0.0)
+
+    with pytest.raises(EngineUnavailable, match="still applying this service's index settings"):
+        engine.search(SearchQuery(with_items=False))
+    others = [
+        MeilisearchEngine(
+            url=client.config.url, api_key=client.config.api_key, index_uid=engine.index_uid
+        )
+        for _ in range(3)
+    ]
+    for other in others:
+        with contextlib.suppress(EngineUnavailable):
+            other.search(SearchQuery(with_items=False))
+
+    # The one settings task set up above, and the one the first search queued.
+    assert len(_settings_tasks(engine)) == 2
+    engine.document_count()  # the indexer's patience: waits for it
+    assert index.get_settings()["proximityPrecision"] == "byAttribute"
+    engine.search(SearchQuery(with_items=False))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
@@ -17,7 +19,7 @@ from typing import Any
 
 import meilisearch
 import orjson
-from meilisearch.errors import MeilisearchApiError, MeilisearchError
+from meilisearch.errors import MeilisearchApiError, MeilisearchError, MeilisearchTimeoutError
 
 from indexer.documents import SearchDocument
 from indexer.engines.base import CatchUp, SwapWindow
@@ -39,6 +41,10 @@ from indexer.text import analysed, words
 log = logging.getLogger(__name__)
 
 TASK_TIMEOUT_MS = 120_000
+# How long a search or a readiness check waits for the index settings to be in place
+# before it answers 503: enough for a new, empty index; a settings change that makes
+# Meilisearch reindex a large library takes minutes, and the indexer waits for that.
+READ_PATIENCE_S = 10.0
 TASK_RETENTION = timedelta(days=1)
 # Error codes that blame a document, not the server: such a document is skipped.
 DOCUMENT_ERROR_PREFIXES = ("invalid_document", "missing_document", "document_fields_limit")
@@ -103,6 +109,26 @@ SETTINGS: dict[str, Any] = {
     "faceting": {"maxValuesPerFacet": 10_000, "sortFacetValuesBy": {"*": "count"}},
     "pagination": {"maxTotalHits": MAX_TOTAL_HITS},
 }
+
+
+def _kept(key: str, asked: Any, applied: Any) -> bool:
+    """Whether Meilisearch holds a setting as asked: attribute lists are sets, the
+    ranking rules an order, and a nested setting is kept when each part we set is."""
+    if isinstance(asked, dict):
+        return isinstance(applied, dict) and all(
+            _kept(part, value, applied.get(part)) for part, value in asked.items()
+        )
+    if isinstance(asked, list):
+        if not isinstance(applied, list):
+            return False
+        held = [str(value) for value in applied]
+        return held == asked if key == "rankingRules" else sorted(held) == sorted(asked)
+    return bool(applied == asked)
+
+
+def settings_not_kept(applied: dict[str, Any]) -> list[str]:
+    """The names of the settings an index does not hold as SETTINGS asks."""
+    return [key for key, asked in SETTINGS.items() if not _kept(key, asked, applied.get(key))]
 
 
 def exact_key(value: str) -> str:
@@ -211,6 +237,7 @@ class MeilisearchEngine:
         self.client = meilisearch.Client(url, api_key, timeout=30)
         self.index_uid = index_uid
         self._ready = False
+        self._preparing = threading.Lock()
         # Searches and bulk additions skip the official client (see meilisearch_http).
         self._http = MeilisearchHttp(url, api_key)
         self._async_http = MeilisearchAsyncHttp(url, api_key)
@@ -234,8 +261,14 @@ class MeilisearchEngine:
         # Disk full, a cancelled task, an internal error: retry later, acknowledge nothing.
         raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
 
-    def _prepare(self, uid: str) -> None:
-        """Create the index with its primary key and apply and verify the settings."""
+    def _prepare(self, uid: str, *, patience_s: float = TASK_TIMEOUT_MS / 1000) -> None:
+        """Create the index with its primary key, and bring its settings to SETTINGS
+        within `patience_s`; EngineUnavailable, with the task to wait for, otherwise.
+
+        An index that holds them already is left alone, so starting a process queues
+        no task; a settings task already queued (another process asked first) is
+        waited for rather than asked again.
+        """
         try:
             self.client.get_index(uid)
         except MeilisearchApiError as exc:
@@ -243,31 +276,57 @@ class MeilisearchEngine:
                 raise
             self._wait(self.client.create_index(uid, {"primaryKey": "id"}).task_uid)
         index = self.client.index(uid)
-        self._wait(index.update_settings(SETTINGS).task_uid)
-        applied = index.get_settings()
-        # The attribute lists are sets, the ranking rules an order, the precision a value.
-        kept_as_asked = {
-            key: sorted(map(str, applied[key])) == sorted(SETTINGS[key])
-            for key in ("filterableAttributes", "sortableAttributes", "searchableAttributes")
-        }
-        kept_as_asked["rankingRules"] = (
-            list(map(str, applied["rankingRules"])) == SETTINGS["rankingRules"]
-        )
-        kept_as_asked["proximityPrecision"] = (
-            applied.get("proximityPrecision") == SETTINGS["proximityPrecision"]
-        )
-        for key, kept in kept_as_asked.items():
-            if not kept:
-                raise EngineUnavailable(f"Meilisearch did not keep the {key} setting.")
+        if not settings_not_kept(index.get_settings()):
+            return
+        deadline = time.monotonic() + patience_s
+        pending = self.client.get_tasks(
+            {
+                "indexUids": [uid],
+                "types": ["settingsUpdate"],
+                "statuses": ["enqueued", "processing"],
+                "limit": 1,
+            }
+        ).results
+        if pending:
+            # Possibly another version's settings: checked again once it is done.
+            self._wait_for_settings(pending[0].uid, deadline)
+            if not settings_not_kept(index.get_settings()):
+                return
+        self._wait_for_settings(index.update_settings(SETTINGS).task_uid, deadline)
+        not_kept = settings_not_kept(index.get_settings())
+        if not_kept:
+            raise EngineUnavailable(f"Meilisearch did not keep the {', '.join(not_kept)} setting.")
 
-    def _ensure_ready(self) -> None:
+    def _wait_for_settings(self, task_uid: int, deadline: float) -> None:
+        try:
+            left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            task = self.client.wait_for_task(task_uid, timeout_in_ms=left_ms)
+        except MeilisearchTimeoutError as exc:
+            raise EngineUnavailable(
+                f"Meilisearch is still applying this service's index settings (task "
+                f"{task_uid}); searches answer once it is done."
+            ) from exc
+        if task.status != "succeeded":
+            raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
+
+    def _ensure_ready(self, *, patience_s: float = TASK_TIMEOUT_MS / 1000) -> None:
+        """Prepare the index once per engine; threads that come meanwhile wait for the
+        first one (at most their patience) instead of queueing tasks of their own."""
         if self._ready:
             return
+        if not self._preparing.acquire(timeout=patience_s):
+            raise EngineUnavailable(
+                "Meilisearch is still applying this service's index settings; searches "
+                "answer once it is done."
+            )
         try:
-            self._prepare(self.index_uid)
+            if not self._ready:
+                self._prepare(self.index_uid, patience_s=patience_s)
+                self._ready = True
         except MeilisearchError as exc:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
-        self._ready = True
+        finally:
+            self._preparing.release()
 
     # -- writing -------------------------------------------------------------
 
@@ -384,7 +443,7 @@ class MeilisearchEngine:
         return filters
 
     def search(self, query: SearchQuery) -> SearchResult:
-        self._ensure_ready()
+        self._ensure_ready(patience_s=READ_PATIENCE_S)
         plan = _SearchPlan(query, self._params)
         return plan.result(self._search_all(plan.searches))
 
@@ -393,7 +452,7 @@ class MeilisearchEngine:
         (see meilisearch_async_http)."""
         if not self._ready:
             # Creating and verifying the index blocks: not on the loop.
-            await asyncio.to_thread(self._ensure_ready)
+            await asyncio.to_thread(self._ensure_ready, patience_s=READ_PATIENCE_S)
         plan = _SearchPlan(query, self._params)
         searches = plan.searches
         if len(searches) == 1:
@@ -455,7 +514,7 @@ class MeilisearchEngine:
             self.client.health()
         except MeilisearchError as exc:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
-        self._ensure_ready()
+        self._ensure_ready(patience_s=READ_PATIENCE_S)
 
     def upkeep(self) -> None:
         """Delete finished tasks past a day old: Meilisearch caps its task store (about
