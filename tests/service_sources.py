@@ -31,7 +31,7 @@ MEILISEARCH_URL_VARIABLE = "MEDIA_TEST_MEILISEARCH_URL"
 CONTAINERS_VARIABLE = "MEDIA_TEST_CONTAINERS"
 # The versions production runs: docker-compose.yml's images (a test checks they agree).
 POSTGRES_IMAGE = "postgres:16.4-bookworm"
-MEILISEARCH_IMAGE = "getmeili/meilisearch:v1.12.8"
+MEILISEARCH_IMAGE = "getmeili/meilisearch:v1.50.0"
 POSTGRES_USER = "media_test"
 
 

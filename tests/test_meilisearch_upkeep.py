@@ -166,48 +166,52 @@ def test_an_index_that_holds_the_settings_gets_no_settings_task_at_start(
     engine.search(SearchQuery(with_items=False))
     assert len(_settings_tasks(engine)) == 1
 
-    again = MeilisearchEngine(
-        url=engine.client.config.url,
-        api_key=engine.client.config.api_key,
-        index_uid=engine.index_uid,
-    )
-    again.search(SearchQuery(with_items=False))
-    again.ping()
-    assert again.document_count() == 0
+    for start in ("search", "ping", "document_count"):
+        again = _same_index(engine)
+        getattr(again, start)(*([SearchQuery(with_items=False)] if start == "search" else []))
 
     assert len(_settings_tasks(engine)) == 1
+
+
+def _same_index(engine: MeilisearchEngine) -> MeilisearchEngine:
+    """Another process's engine on the same index."""
+    config = engine.client.config
+    return MeilisearchEngine(url=config.url, api_key=config.api_key, index_uid=engine.index_uid)
+
+
+def _keep_meilisearch_busy(engine: MeilisearchEngine) -> None:
+    """Queue a few seconds' work on an index of its own, so that tasks queued next wait."""
+    client = engine.client
+    words = " ".join(f"busy{n}" for n in range(300))
+    documents = [{"id": n, "text": f"{words} {n}"} for n in range(3000)]
+    client.index(f"{engine.index_uid}_busy").add_documents(documents, primary_key="id")
 
 
 def test_a_search_during_a_settings_change_answers_unavailable_at_once(
     engine: MeilisearchEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A settings change that reindexes a large library takes minutes: a search does not
-    wait out the indexer's two minutes, and searches that come meanwhile wait for the
-    task already queued instead of queueing one each."""
+    wait out the indexer's two minutes, it answers unavailable naming the task, and
+    searches of other processes meanwhile wait for that task instead of each queueing
+    one of their own."""
     client = engine.client
     client.wait_for_task(client.create_index(engine.index_uid, {"primaryKey": "id"}).task_uid)
     index = client.index(engine.index_uid)
     client.wait_for_task(
         index.update_settings({**meili_module.SETTINGS, "proximityPrecision": "byWord"}).task_uid
     )
-    # No patience at all: the answer is the same whether the task is done in a
-    # millisecond (an empty index) or in minutes (a large one).
-    monkeypatch.setattr(meili_module, "READ_PATIENCE_S", 0.0)
+    monkeypatch.setattr(meili_module, "READ_PATIENCE_S", 0.0)  # one look, no waiting
+    _keep_meilisearch_busy(engine)
 
-    with pytest.raises(EngineUnavailable, match="still applying this service's index settings"):
+    with pytest.raises(EngineUnavailable, match=r"still setting up the index .*\(task \d+\)"):
         engine.search(SearchQuery(with_items=False))
-    others = [
-        MeilisearchEngine(
-            url=client.config.url, api_key=client.config.api_key, index_uid=engine.index_uid
-        )
-        for _ in range(3)
-    ]
-    for other in others:
+    for other in [_same_index(engine) for _ in range(3)]:
         with contextlib.suppress(EngineUnavailable):
             other.search(SearchQuery(with_items=False))
 
-    # The one settings task set up above, and the one the first search queued.
+    # The settings task of the set-up above, and the one the first search queued.
     assert len(_settings_tasks(engine)) == 2
-    engine.document_count()  # the indexer's patience: waits for it
+    engine.document_count()  # with the indexer's patience: waits for it
     assert index.get_settings()["proximityPrecision"] == "byAttribute"
-    engine.search(SearchQuery(with_items=False))
+    assert engine.search(SearchQuery(with_items=False)).total == 0
+    assert len(_settings_tasks(engine)) == 2

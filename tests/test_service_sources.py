@@ -3,8 +3,10 @@ URLs first, then testcontainers where a container engine answers, then local bin
 
 from __future__ import annotations
 
+import meilisearch
 import pytest
 
+from bench.meilisearch_server import HOW_TO_ENABLE
 from tests.service_sources import (
     CONTAINERS_VARIABLE,
     MEILISEARCH_IMAGE,
@@ -67,3 +69,17 @@ def test_an_engine_that_is_not_there_is_not_reachable(monkeypatch: pytest.Monkey
     # A socket nobody listens on, as on a machine with the docker CLI but no daemon.
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     assert container_engine_reachable() is False
+
+
+def test_the_meilisearch_the_suite_runs_is_the_version_compose_pins(
+    meilisearch_endpoint: tuple[str, str | None] | None,
+) -> None:
+    """The settings (ranking rules that arrived in Meilisearch 1.36, say) are tested on
+    this server only: compose must run the same minor version. It pinned 1.12 while the
+    suite ran 1.50, and 1.12 refuses the ranking rules."""
+    if meilisearch_endpoint is None:
+        pytest.skip(HOW_TO_ENABLE)
+    url, key = meilisearch_endpoint
+    running = meilisearch.Client(url, key).get_version()["pkgVersion"]
+    pinned = MEILISEARCH_IMAGE.rsplit(":v", 1)[1]
+    assert running.split(".")[:2] == pinned.split(".")[:2], (running, MEILISEARCH_IMAGE)

@@ -19,7 +19,7 @@ from typing import Any
 
 import meilisearch
 import orjson
-from meilisearch.errors import MeilisearchApiError, MeilisearchError, MeilisearchTimeoutError
+from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
 from indexer.documents import SearchDocument
 from indexer.engines.base import CatchUp, SwapWindow
@@ -41,10 +41,13 @@ from indexer.text import analysed, words
 log = logging.getLogger(__name__)
 
 TASK_TIMEOUT_MS = 120_000
-# How long a search or a readiness check waits for the index settings to be in place
-# before it answers 503: enough for a new, empty index; a settings change that makes
-# Meilisearch reindex a large library takes minutes, and the indexer waits for that.
+WRITE_PATIENCE_S = TASK_TIMEOUT_MS / 1000
+# How long a search or a readiness check waits for the index and its settings to be in
+# place before it answers 503: ample for a new, empty index. A settings change that has
+# Meilisearch reindex a large library takes minutes; the indexer waits for that.
 READ_PATIENCE_S = 10.0
+TASK_POLL_S = 0.05
+UNFINISHED = ("enqueued", "processing")
 TASK_RETENTION = timedelta(days=1)
 # Error codes that blame a document, not the server: such a document is skipped.
 DOCUMENT_ERROR_PREFIXES = ("invalid_document", "missing_document", "document_fields_limit")
@@ -111,9 +114,14 @@ SETTINGS: dict[str, Any] = {
 }
 
 
+# Lists whose order means something: the ranking rules, and the searchable attributes
+# (their order is the priority `attributeRank` ranks by). The others are sets.
+_ORDERED_SETTINGS = frozenset({"rankingRules", "searchableAttributes"})
+
+
 def _kept(key: str, asked: Any, applied: Any) -> bool:
-    """Whether Meilisearch holds a setting as asked: attribute lists are sets, the
-    ranking rules an order, and a nested setting is kept when each part we set is."""
+    """Whether Meilisearch holds a setting as asked; a nested setting is kept when each
+    part we set is (Meilisearch adds parts of its own)."""
     if isinstance(asked, dict):
         return isinstance(applied, dict) and all(
             _kept(part, value, applied.get(part)) for part, value in asked.items()
@@ -122,13 +130,18 @@ def _kept(key: str, asked: Any, applied: Any) -> bool:
         if not isinstance(applied, list):
             return False
         held = [str(value) for value in applied]
-        return held == asked if key == "rankingRules" else sorted(held) == sorted(asked)
+        return held == asked if key in _ORDERED_SETTINGS else sorted(held) == sorted(asked)
     return bool(applied == asked)
 
 
 def settings_not_kept(applied: dict[str, Any]) -> list[str]:
     """The names of the settings an index does not hold as SETTINGS asks."""
     return [key for key, asked in SETTINGS.items() if not _kept(key, asked, applied.get(key))]
+
+
+def _still_setting_up(task_uid: int | None) -> str:
+    task = f" (task {task_uid})" if task_uid is not None else ""
+    return f"Meilisearch is still setting up the index with this service's settings{task}."
 
 
 def exact_key(value: str) -> str:
@@ -238,6 +251,7 @@ class MeilisearchEngine:
         self.index_uid = index_uid
         self._ready = False
         self._preparing = threading.Lock()
+        self._unfinished_task: int | None = None
         # Searches and bulk additions skip the official client (see meilisearch_http).
         self._http = MeilisearchHttp(url, api_key)
         self._async_http = MeilisearchAsyncHttp(url, api_key)
@@ -261,72 +275,86 @@ class MeilisearchEngine:
         # Disk full, a cancelled task, an internal error: retry later, acknowledge nothing.
         raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
 
-    def _prepare(self, uid: str, *, patience_s: float = TASK_TIMEOUT_MS / 1000) -> None:
-        """Create the index with its primary key, and bring its settings to SETTINGS
-        within `patience_s`; EngineUnavailable, with the task to wait for, otherwise.
+    def _prepare(self, uid: str, deadline: float) -> None:
+        """Create the index with its primary key and bring its settings to SETTINGS by
+        `deadline` (time.monotonic); EngineUnavailable, naming the task, otherwise.
 
-        An index that holds them already is left alone, so starting a process queues
-        no task; a settings task already queued (another process asked first) is
-        waited for rather than asked again.
+        An index that holds them already is only read, so starting a process queues no
+        task; a settings task queued by another process is waited for, not asked again.
         """
         try:
             self.client.get_index(uid)
         except MeilisearchApiError as exc:
             if exc.code != "index_not_found":
                 raise
-            self._wait(self.client.create_index(uid, {"primaryKey": "id"}).task_uid)
+            self._succeeded(self.client.create_index(uid, {"primaryKey": "id"}).task_uid, deadline)
         index = self.client.index(uid)
         if not settings_not_kept(index.get_settings()):
             return
-        deadline = time.monotonic() + patience_s
         pending = self.client.get_tasks(
-            {
-                "indexUids": [uid],
-                "types": ["settingsUpdate"],
-                "statuses": ["enqueued", "processing"],
-                "limit": 1,
-            }
+            {"indexUids": [uid], "types": ["settingsUpdate"], "statuses": list(UNFINISHED)}
         ).results
         if pending:
-            # Possibly another version's settings: checked again once it is done.
-            self._wait_for_settings(pending[0].uid, deadline)
-            if not settings_not_kept(index.get_settings()):
-                return
-        self._wait_for_settings(index.update_settings(SETTINGS).task_uid, deadline)
+            # Perhaps another version's settings, perhaps failing: looked at again after.
+            self._finished(pending[0].uid, deadline)
+        # Done by now if that task (or one that finished since the first look) held ours.
+        if not settings_not_kept(index.get_settings()):
+            return
+        self._succeeded(index.update_settings(SETTINGS).task_uid, deadline)
         not_kept = settings_not_kept(index.get_settings())
         if not_kept:
             raise EngineUnavailable(f"Meilisearch did not keep the {', '.join(not_kept)} setting.")
 
-    def _wait_for_settings(self, task_uid: int, deadline: float) -> None:
-        try:
-            left_ms = max(0, int((deadline - time.monotonic()) * 1000))
-            task = self.client.wait_for_task(task_uid, timeout_in_ms=left_ms)
-        except MeilisearchTimeoutError as exc:
-            raise EngineUnavailable(
-                f"Meilisearch is still applying this service's index settings (task "
-                f"{task_uid}); searches answer once it is done."
-            ) from exc
+    def _finished(self, task_uid: int, deadline: float) -> Any:
+        """The task once Meilisearch has finished it, looked at at least once; past the
+        deadline, EngineUnavailable naming it (remembered: see _ensure_ready_to_read)."""
+        while True:
+            task = self.client.get_task(task_uid)
+            if task.status not in UNFINISHED:
+                return task
+            if time.monotonic() >= deadline:
+                self._unfinished_task = task_uid
+                raise EngineUnavailable(_still_setting_up(task_uid))
+            time.sleep(TASK_POLL_S)
+
+    def _succeeded(self, task_uid: int, deadline: float) -> None:
+        task = self._finished(task_uid, deadline)
         if task.status != "succeeded":
             raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
 
-    def _ensure_ready(self, *, patience_s: float = TASK_TIMEOUT_MS / 1000) -> None:
-        """Prepare the index once per engine; threads that come meanwhile wait for the
-        first one (at most their patience) instead of queueing tasks of their own."""
+    def _ensure_ready(self, *, patience_s: float = WRITE_PATIENCE_S) -> None:
+        """Prepare the index once per engine, within `patience_s` in all; threads that
+        come meanwhile wait for the first one instead of queueing tasks of their own."""
         if self._ready:
             return
+        deadline = time.monotonic() + patience_s
         if not self._preparing.acquire(timeout=patience_s):
-            raise EngineUnavailable(
-                "Meilisearch is still applying this service's index settings; searches "
-                "answer once it is done."
-            )
+            raise EngineUnavailable(_still_setting_up(self._unfinished_task))
         try:
             if not self._ready:
-                self._prepare(self.index_uid, patience_s=patience_s)
+                self._prepare(self.index_uid, deadline)
                 self._ready = True
+                self._unfinished_task = None
         except MeilisearchError as exc:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
         finally:
             self._preparing.release()
+
+    def _ensure_ready_to_read(self) -> None:
+        """As _ensure_ready, with a search's patience; and a search that comes while a
+        set-up task this engine waited for is still under way (a large library being
+        reindexed for new settings: minutes) answers at once instead of waiting again."""
+        if self._ready:
+            return
+        known = self._unfinished_task
+        if known is not None:
+            try:
+                unfinished = self.client.get_task(known).status in UNFINISHED
+            except MeilisearchError as exc:
+                raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
+            if unfinished:
+                raise EngineUnavailable(_still_setting_up(known))
+        self._ensure_ready(patience_s=READ_PATIENCE_S)
 
     # -- writing -------------------------------------------------------------
 
@@ -376,7 +404,7 @@ class MeilisearchEngine:
         temporary = f"{self.index_uid}_rebuild_{uuid.uuid4().hex[:8]}"
         self._ensure_ready()
         try:
-            self._prepare(temporary)
+            self._prepare(temporary, time.monotonic() + WRITE_PATIENCE_S)
             # Every batch is queued at once and waited for at the end: Meilisearch merges
             # queued additions into large batches of its own, far faster than one by one.
             queued = [self._queue_documents(temporary, batch) for batch in batches]
@@ -443,7 +471,7 @@ class MeilisearchEngine:
         return filters
 
     def search(self, query: SearchQuery) -> SearchResult:
-        self._ensure_ready(patience_s=READ_PATIENCE_S)
+        self._ensure_ready_to_read()
         plan = _SearchPlan(query, self._params)
         return plan.result(self._search_all(plan.searches))
 
@@ -452,7 +480,7 @@ class MeilisearchEngine:
         (see meilisearch_async_http)."""
         if not self._ready:
             # Creating and verifying the index blocks: not on the loop.
-            await asyncio.to_thread(self._ensure_ready, patience_s=READ_PATIENCE_S)
+            await asyncio.to_thread(self._ensure_ready_to_read)
         plan = _SearchPlan(query, self._params)
         searches = plan.searches
         if len(searches) == 1:
@@ -514,7 +542,7 @@ class MeilisearchEngine:
             self.client.health()
         except MeilisearchError as exc:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
-        self._ensure_ready(patience_s=READ_PATIENCE_S)
+        self._ensure_ready_to_read()
 
     def upkeep(self) -> None:
         """Delete finished tasks past a day old: Meilisearch caps its task store (about
