@@ -13,7 +13,7 @@ from service.assets.schemas import MediaAssetPublic
 from service.search.tag_directory import TAG_FIELDS
 from service.tags.schemas import TagPublic
 from tests import samples
-from tests.search_fixtures import listing, tag, upload
+from tests.search_fixtures import listing, settled, tag, upload
 
 
 def test_the_stored_item_has_the_asset_json_fields_in_order() -> None:
@@ -32,6 +32,12 @@ def test_every_list_item_is_the_asset_json(api: TestClient, library: dict[str, s
     assert record.status_code == 201
     page = listing(api, limit=1000)
     assert page["total"] == 5
+    # Text extraction and previews finish in the background: compare once both have
+    # settled and the index has their results, or the single read can be a state ahead.
+    for asset_id in _by_id(page):
+        settled(api, asset_id, "content")
+        settled(api, asset_id, "preview")
+    page = listing(api, limit=1000)
     for asset_id, item in _by_id(page).items():
         single = api.get(f"/api/media-assets/{asset_id}")
         assert single.status_code == 200
