@@ -313,6 +313,7 @@ def test_serve_prints_no_token_when_the_secret_is_configured(tmp_path: Path) -> 
     assert "eyJ" not in output  # no JWT at all
 
 
+@pytest.mark.serial  # gives the server 0.3 s to take the held connections
 def test_serve_answers_503_past_its_connection_limit(tmp_path: Path) -> None:
     """MEDIA_LIMIT_CONCURRENCY reaches uvicorn: past it a request is refused at once."""
     port = free_port()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from service.config import Settings
@@ -254,6 +255,7 @@ def _wait_for_the_workers(base: str, settings: Settings) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.serial  # a soak: many connections and the machine's cores
 def test_racing_writes_on_the_same_rows_answer_no_5xx_and_leave_no_drift(
     tmp_path: Path, settings_factory: SettingsFactory
 ) -> None:

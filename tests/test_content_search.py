@@ -145,6 +145,7 @@ def test_a_file_that_cannot_be_read_fails_with_a_sentence_and_stays_findable_by_
     assert settled(api, after["id"])["content"]["status"] == "extracted"
 
 
+@pytest.mark.serial  # the next file must extract within the same 0.3 s limit
 def test_a_file_over_the_time_limit_fails_and_the_worker_goes_on(
     settings_factory: SettingsFactory, tmp_path: Path
 ) -> None:

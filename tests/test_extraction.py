@@ -173,6 +173,7 @@ def test_only_whitespace_is_empty(
     assert result == Extraction(status="empty", text="", truncated=False, error=None)
 
 
+@pytest.mark.serial  # timed: the budget stops it within a second
 def test_text_past_max_chars_is_cut_and_marked_truncated(tmp_path: Path) -> None:
     with Extractor(timeout_s=30, memory_bytes=MEMORY, max_chars=100) as short:
         exact = short.extract(write(tmp_path, "exact.csv", b"x" * 100), ".csv")
@@ -246,6 +247,7 @@ def test_a_missing_file_fails(extractor: Extractor, tmp_path: Path) -> None:
     assert result.error == "The file is missing from storage."
 
 
+@pytest.mark.serial  # timed: a 0.3 s limit, killed within 2 s
 def test_a_file_over_the_time_limit_is_stopped_and_the_next_extracts(tmp_path: Path) -> None:
     with Extractor(timeout_s=0.3, memory_bytes=MEMORY, max_chars=10_000_000) as hurried:
         extracted(hurried, tmp_path, "warm.pdf", samples.pdf())  # the child is up

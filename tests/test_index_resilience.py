@@ -26,6 +26,9 @@ from service.config import Settings
 from tests import samples
 from tests.conftest import SettingsFactory, bearer, create_record, make_token
 
+# Kills, restarts and writes past the index wait, with timings: run alone (scripts/test).
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 def idle_indexer_api(settings: Settings) -> Iterator[TestClient]:

@@ -33,6 +33,9 @@ from store.outbox import any_pending, lag, record_assets, record_tag_holders, wr
 from tests.conftest import SettingsFactory, bearer, make_token
 from tests.deployment import Deployment, drift, serve, settings_of
 
+# Writes must answer within AT_ONCE_SECONDS: timed, so run alone (scripts/test).
+pytestmark = pytest.mark.serial
+
 WORKERS = 2
 WAIT_MS = 5000
 # "At once": far below MEDIA_INDEX_WAIT_MS, so the write cannot have waited for the index.

@@ -37,6 +37,7 @@ from tests.deployment import serve
 _TAGS_OF_ONE_ASSET = "SELECT media_asset_tag.tag_id \nFROM media_asset_tag"
 
 
+@pytest.mark.serial  # the race waits 2 s for the replace
 def test_a_delete_racing_a_replace_removes_the_file_the_deleted_row_named(
     client: TestClient, settings: Settings
 ) -> None:

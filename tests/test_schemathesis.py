@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis.strategies._internal.regex as hypothesis_regex
 import pytest
 import requests
 import schemathesis
@@ -33,6 +34,27 @@ from store.migrate import upgrade
 from tests import malformed, samples
 from tests.conftest import ADMIN, TEST_SECRET, bearer, make_token
 
+
+def _build_each_regex_strategy_once() -> None:
+    """Hypothesis builds a pattern's strategy afresh on each call, walking every character
+    of every class. For the entity-id and file-name patterns (classes spanning Unicode)
+    that is 1-2 s a call, and schemathesis calls it about 56 times while it makes its
+    coverage cases at collection: 90 s of every run that collects this module, however
+    few of its tests are selected. A strategy is immutable, so one per pattern serves all.
+    """
+    build = hypothesis_regex.base_regex_strategy
+    built: dict[tuple[str, int, str], Any] = {}
+
+    def build_once(regex: Any, *, parsed: Any = None, alphabet: Any) -> Any:
+        key = (regex.pattern, regex.flags, repr(alphabet))
+        if key not in built:
+            built[key] = build(regex, parsed=parsed, alphabet=alphabet)
+        return built[key]
+
+    hypothesis_regex.base_regex_strategy = build_once
+
+
+_build_each_regex_strategy_once()
 HEADERS = bearer(make_token(sub="fuzzer", scope=ADMIN))
 # Fuzzed cases per operation, positive and negative together; with the coverage cases the
 # run sends about 2,400 (test_the_run_was_large_enough... counts them).

@@ -29,6 +29,9 @@ from service.web.sign_in import SIGN_IN_HOURS, base_url, redact_token, sign_in_u
 from tests import content_samples, samples
 from tests.conftest import bearer
 
+# A browser with a few seconds' patience per step: run alone (scripts/test).
+pytestmark = pytest.mark.serial
+
 ROOT = Path(__file__).resolve().parent.parent
 # Screenshots for review; CI keeps the working tree, so they can be looked at after a run.
 OUTPUT_DIR = Path(os.environ.get("MEDIA_TEST_OUTPUT_DIR", ROOT / "test-output")) / "web-ui"
