@@ -217,3 +217,23 @@ def test_a_search_during_a_settings_change_answers_unavailable_at_once(
     assert index.get_settings()["proximityPrecision"] == "byAttribute"
     assert engine.search(SearchQuery(with_items=False)).total == 0
     assert len(_settings_tasks(engine)) == 2
+
+
+def test_a_write_past_its_patience_is_unavailable_and_searches_go_on(
+    engine: MeilisearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document task Meilisearch has not finished in time makes the write unavailable
+    (the indexer retries it), naming the task; it is no set-up task, so searches of the
+    ready index still answer."""
+    engine.search(SearchQuery(with_items=False))  # set up, within the default patience
+    monkeypatch.setattr(meili_module, "WRITE_PATIENCE_S", 0.0)  # one look, no waiting
+    _keep_meilisearch_busy(engine)
+
+    document = search_document()
+    with pytest.raises(EngineUnavailable, match=r"not finished task \d+ in time"):
+        engine.apply(upserts=[document], deletes=[])
+    assert engine.search(SearchQuery(with_items=False)).total == 0
+    # The indexer's retry, with its patience back, waits for the queue.
+    monkeypatch.undo()
+    assert engine.apply(upserts=[document], deletes=[]) == []
+    assert engine.search(SearchQuery(with_items=False)).ids == [document.id]

@@ -40,8 +40,8 @@ from indexer.text import analysed, words
 
 log = logging.getLogger(__name__)
 
-TASK_TIMEOUT_MS = 120_000
-WRITE_PATIENCE_S = TASK_TIMEOUT_MS / 1000
+# How long the indexer waits for a Meilisearch task (set-up, documents, a swap).
+WRITE_PATIENCE_S = 120.0
 # How long a search or a readiness check waits for the index and its settings to be in
 # place before it answers 503: ample for a new, empty index. A settings change that has
 # Meilisearch reindex a large library takes minutes; the indexer waits for that.
@@ -137,6 +137,14 @@ def _kept(key: str, asked: Any, applied: Any) -> bool:
 def settings_not_kept(applied: dict[str, Any]) -> list[str]:
     """The names of the settings an index does not hold as SETTINGS asks."""
     return [key for key, asked in SETTINGS.items() if not _kept(key, asked, applied.get(key))]
+
+
+class TaskUnfinished(EngineUnavailable):
+    """Meilisearch had not finished the task by the deadline."""
+
+    def __init__(self, task_uid: int) -> None:
+        super().__init__(f"Meilisearch had not finished task {task_uid} in time.")
+        self.task_uid = task_uid
 
 
 def _still_setting_up(task_uid: int | None) -> str:
@@ -258,15 +266,30 @@ class MeilisearchEngine:
 
     # -- set-up --------------------------------------------------------------
 
-    def _wait(self, task_uid: int) -> None:
-        task = self.client.wait_for_task(task_uid, timeout_in_ms=TASK_TIMEOUT_MS)
+    def _finished(self, task_uid: int, deadline: float | None = None) -> Any:
+        """The task once Meilisearch has finished it, looked at at least once (the
+        client's wait_for_task gives up before looking when no time is left); past the
+        deadline (time.monotonic, WRITE_PATIENCE_S from now by default), TaskUnfinished."""
+        if deadline is None:
+            deadline = time.monotonic() + WRITE_PATIENCE_S
+        while True:
+            task = self.client.get_task(task_uid)
+            if task.status not in UNFINISHED:
+                return task
+            if time.monotonic() >= deadline:
+                raise TaskUnfinished(task_uid)
+            time.sleep(TASK_POLL_S)
+
+    def _succeeded(self, task_uid: int, deadline: float | None = None) -> None:
+        """As _finished; EngineUnavailable with Meilisearch's reason when the task failed."""
+        task = self._finished(task_uid, deadline)
         if task.status != "succeeded":
             raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
 
     def _add(self, index: Any, docs: Sequence[SearchDocument]) -> bool:
         """Add documents; False when a document was refused, EngineUnavailable otherwise."""
         task_uid = index.add_documents([to_meilisearch(d) for d in docs]).task_uid
-        task = self.client.wait_for_task(task_uid, timeout_in_ms=TASK_TIMEOUT_MS)
+        task = self._finished(task_uid)
         if task.status == "succeeded":
             return True
         code = str((task.error or {}).get("code", ""))
@@ -305,23 +328,6 @@ class MeilisearchEngine:
         if not_kept:
             raise EngineUnavailable(f"Meilisearch did not keep the {', '.join(not_kept)} setting.")
 
-    def _finished(self, task_uid: int, deadline: float) -> Any:
-        """The task once Meilisearch has finished it, looked at at least once; past the
-        deadline, EngineUnavailable naming it (remembered: see _ensure_ready_to_read)."""
-        while True:
-            task = self.client.get_task(task_uid)
-            if task.status not in UNFINISHED:
-                return task
-            if time.monotonic() >= deadline:
-                self._unfinished_task = task_uid
-                raise EngineUnavailable(_still_setting_up(task_uid))
-            time.sleep(TASK_POLL_S)
-
-    def _succeeded(self, task_uid: int, deadline: float) -> None:
-        task = self._finished(task_uid, deadline)
-        if task.status != "succeeded":
-            raise EngineUnavailable(f"Meilisearch task {task_uid} {task.status}: {task.error}")
-
     def _ensure_ready(self, *, patience_s: float = WRITE_PATIENCE_S) -> None:
         """Prepare the index once per engine, within `patience_s` in all; threads that
         come meanwhile wait for the first one instead of queueing tasks of their own."""
@@ -335,6 +341,10 @@ class MeilisearchEngine:
                 self._prepare(self.index_uid, deadline)
                 self._ready = True
                 self._unfinished_task = None
+        except TaskUnfinished as exc:
+            # Remembered, so that later searches answer at once (_ensure_ready_to_read).
+            self._unfinished_task = exc.task_uid
+            raise EngineUnavailable(_still_setting_up(exc.task_uid)) from exc
         except MeilisearchError as exc:
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
         finally:
@@ -364,7 +374,7 @@ class MeilisearchEngine:
         rejected: list[str] = []
         try:
             if deletes:
-                self._wait(index.delete_documents(list(deletes)).task_uid)
+                self._succeeded(index.delete_documents(list(deletes)).task_uid)
             if upserts and not self._add(index, upserts):
                 # One bad document fails the whole task: retry one by one to find it.
                 rejected = [doc.id for doc in upserts if not self._add(index, [doc])]
@@ -409,11 +419,11 @@ class MeilisearchEngine:
             # queued additions into large batches of its own, far faster than one by one.
             queued = [self._queue_documents(temporary, batch) for batch in batches]
             for task_uid in queued:
-                self._wait(task_uid)
+                self._succeeded(task_uid)
             with swap_window() if swap_window else nullcontext(CatchUp()) as late:
                 self._catch_up(temporary, late)
                 swap = self.client.swap_indexes([{"indexes": [self.index_uid, temporary]}])
-                self._wait(swap.task_uid)
+                self._succeeded(swap.task_uid)
         except MeilisearchError as exc:
             self._discard(temporary)
             raise EngineUnavailable(f"Meilisearch is unavailable: {exc}") from exc
@@ -424,13 +434,13 @@ class MeilisearchEngine:
 
     def _catch_up(self, uid: str, late: CatchUp) -> None:
         if late.deletes:
-            self._wait(self.client.index(uid).delete_documents(list(late.deletes)).task_uid)
+            self._succeeded(self.client.index(uid).delete_documents(list(late.deletes)).task_uid)
         if late.upserts:
-            self._wait(self._queue_documents(uid, late.upserts))
+            self._succeeded(self._queue_documents(uid, late.upserts))
 
     def _discard(self, uid: str) -> None:
         try:
-            self._wait(self.client.delete_index(uid).task_uid)
+            self._succeeded(self.client.delete_index(uid).task_uid)
         except (MeilisearchError, EngineUnavailable) as exc:
             log.warning("could not delete the Meilisearch index %s: %s", uid, exc)
 
