@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,20 @@ ADMIN = "media:admin"
 
 
 pytest_plugins = ["tests.search_fixtures"]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """pytest-xdist runs one item per node id, so every item but one of a shared id would
+    silently not run. Schemathesis gives all its operations one id: its module is
+    `serial`, which scripts/test runs without workers."""
+    shared = sorted(nodeid for nodeid, count in Counter(ids).items() if count > 1)
+    if shared:
+        pytest.exit(
+            f"These tests share a node id, so pytest-xdist would run one of each: "
+            f"{', '.join(shared)}. Run them without workers (mark them serial).",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 @pytest.fixture
