@@ -223,6 +223,15 @@ def uploaded(
     return asset
 
 
+def assert_same_asset(now: dict[str, Any], then: dict[str, Any]) -> None:
+    """`now` is the asset `then` was, but for what the derived-data worker may have
+    finished in between: a `content` or `preview` that was pending may have moved on."""
+    moved = [part for part in ("content", "preview") if then[part]["status"] == "pending"]
+    assert {k: v for k, v in now.items() if k not in moved} == {
+        k: v for k, v in then.items() if k not in moved
+    }
+
+
 def stored_files(settings: Settings) -> list[Path]:
     """Every regular file under the files tree, the staging directories included (less the
     lock file by which each process holds its own)."""
