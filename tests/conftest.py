@@ -225,8 +225,11 @@ def uploaded(
 
 def assert_same_asset(now: dict[str, Any], then: dict[str, Any]) -> None:
     """`now` is the asset `then` was, but for what the derived-data worker may have
-    finished in between: a `content` or `preview` that was pending may have moved on."""
-    moved = [part for part in ("content", "preview") if then[part]["status"] == "pending"]
+    finished in between: a `content` or `preview` that was pending may have moved on (a
+    preview's rendering also fills in `image`, the picture's size and orientation)."""
+    moved = {part for part in ("content", "preview") if then[part]["status"] == "pending"}
+    if "preview" in moved:
+        moved.add("image")
     assert {k: v for k, v in now.items() if k not in moved} == {
         k: v for k, v in then.items() if k not in moved
     }
@@ -242,6 +245,12 @@ def stored_files(settings: Settings) -> list[Path]:
         for path in settings.files_dir.rglob("*")
         if path.is_file() and path.name != STAGING_LOCK_NAME
     )
+
+
+def stored_originals(settings: Settings) -> list[Path]:
+    """stored_files less the previews (WebP, a type no upload may have), which the
+    derived-data worker writes in its own time."""
+    return [path for path in stored_files(settings) if path.suffix != ".webp"]
 
 
 def row_counts(settings: Settings) -> dict[str, int]:

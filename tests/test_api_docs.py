@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Route, expect
 
@@ -16,6 +17,9 @@ from tests.test_web_ui import (
     browser,  # noqa: F401  (a fixture, used by name)
     start_service,  # noqa: F401  (a fixture, used by name)
 )
+
+# A browser with a few seconds' patience per step: run alone (scripts/test).
+pytestmark = pytest.mark.serial
 
 
 def _offline_page(chromium: Browser, base: str) -> tuple[Page, list[str]]:

@@ -286,6 +286,7 @@ def test_a_file_over_the_memory_limit_in_python_fails_and_the_next_extracts(
         assert_still_working(bounded, tmp_path)
 
 
+@pytest.mark.serial  # the kill at 0.3 s must find the child busy with the file
 def test_a_child_killed_mid_file_fails_that_file_and_the_next_extracts(tmp_path: Path) -> None:
     with Extractor(timeout_s=30, memory_bytes=MEMORY, max_chars=10_000_000) as victim:
         extracted(victim, tmp_path, "warm.pdf", samples.pdf())

@@ -93,6 +93,7 @@ def test_a_link_filter_matches_exactly_its_own_entity(
         assert set(found.ids) == expected and found.total == len(expected)
 
 
+@settings(deadline=None)  # pure, but a loaded machine may stall one example
 @given(value=st.text())
 def test_quote_escapes_every_backslash_and_quote(value: str) -> None:
     quoted = quote(value)

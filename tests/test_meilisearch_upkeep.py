@@ -25,6 +25,10 @@ from service.config import Settings
 from tests.conftest import SettingsFactory, bearer, make_token
 from tests.samples import search_document
 
+# Upkeep deletes every finished task on the server and a test keeps the server busy: on a
+# Meilisearch shared by two workers (MEDIA_TEST_MEILISEARCH_URL), run alone (scripts/test).
+pytestmark = pytest.mark.serial
+
 
 @pytest.fixture
 def engine(meilisearch_endpoint: tuple[str, str | None] | None) -> MeilisearchEngine:

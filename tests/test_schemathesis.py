@@ -43,10 +43,12 @@ def _build_each_regex_strategy_once() -> None:
     few of its tests are selected. A strategy is immutable, so one per pattern serves all.
     """
     build = hypothesis_regex.base_regex_strategy
-    built: dict[tuple[str, int, str], Any] = {}
+    built: dict[tuple[str, int, Any], Any] = {}
 
     def build_once(regex: Any, *, parsed: Any = None, alphabet: Any) -> Any:
-        key = (regex.pattern, regex.flags, repr(alphabet))
+        # The alphabet itself, not its repr (cut short for a long one): a strategy hashes
+        # by identity, and hypothesis hands out one object per alphabet it caches.
+        key = (regex.pattern, regex.flags, alphabet)
         if key not in built:
             built[key] = build(regex, parsed=parsed, alphabet=alphabet)
         return built[key]

@@ -24,6 +24,7 @@ from tests.conftest import (
     random_id,
     row_counts,
     stored_files,
+    stored_originals,
     tag_names,
     upload,
     uploaded,
@@ -82,7 +83,7 @@ def test_upload_each_allowed_type(
     for field in ("uploaded_at", "created_at", "updated_at"):
         assert_utc(asset[field])
     assert_stored(settings, asset, content)
-    assert stored_files(settings) == [settings.files_dir / asset["storage_location"]]
+    assert stored_originals(settings) == [settings.files_dir / asset["storage_location"]]
     assert_same_asset(client.get(f"/api/media-assets/{asset['id']}").json(), asset)
 
 
@@ -263,7 +264,7 @@ def test_oversize_replacement_is_413_and_keeps_the_old_file(
     assert response.status_code == 413
     assert_same_asset(client.get(f"/api/media-assets/{asset['id']}").json(), asset)
     path = assert_stored(settings, asset, samples.png())
-    assert stored_files(settings) == [path]
+    assert stored_originals(settings) == [path]
 
 
 # Replacing the content of an asset
@@ -289,7 +290,7 @@ def test_replace_follows_the_new_file(client: TestClient, settings: Settings) ->
     assert new["storage_location"] != old["storage_location"]
     assert not old_path.exists()
     new_path = assert_stored(settings, new, content)
-    assert stored_files(settings) == [new_path]
+    assert stored_originals(settings) == [new_path]
     assert_same_asset(client.get(f"/api/media-assets/{old['id']}").json(), new)
     assert client.get(f"/api/media-assets/{old['id']}/download").content == content
 
@@ -322,7 +323,7 @@ def test_disguised_replacement_is_415_and_changes_nothing(
     assert response.status_code == 415
     assert_same_asset(client.get(f"/api/media-assets/{old['id']}").json(), old)
     path = assert_stored(settings, old, samples.png())
-    assert stored_files(settings) == [path]
+    assert stored_originals(settings) == [path]
 
 
 def test_replace_without_file_is_422_and_changes_nothing(
@@ -332,7 +333,7 @@ def test_replace_without_file_is_422_and_changes_nothing(
     response = client.post(f"/api/media-assets/{old['id']}/upload", data={"x": "y"})
     assert response.status_code == 422
     assert_same_asset(client.get(f"/api/media-assets/{old['id']}").json(), old)
-    assert len(stored_files(settings)) == 1
+    assert len(stored_originals(settings)) == 1
 
 
 def test_replace_unknown_asset_is_404(client: TestClient, settings: Settings) -> None:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 
@@ -21,6 +22,8 @@ from tests.samples import png
 # at once; on PostgreSQL a fixed write holds the row, so the delete waits for its commit
 # and this bound only lets the first request go on.
 DELETE_HEAD_START_SECONDS = 1.0
+# That bound is a timing: run alone (scripts/test).
+pytestmark = pytest.mark.serial
 
 
 @contextmanager

@@ -328,11 +328,14 @@ class MeilisearchEngine:
         if not_kept:
             raise EngineUnavailable(f"Meilisearch did not keep the {', '.join(not_kept)} setting.")
 
-    def _ensure_ready(self, *, patience_s: float = WRITE_PATIENCE_S) -> None:
-        """Prepare the index once per engine, within `patience_s` in all; threads that
-        come meanwhile wait for the first one instead of queueing tasks of their own."""
+    def _ensure_ready(self, *, patience_s: float | None = None) -> None:
+        """Prepare the index once per engine, within `patience_s` in all (by default
+        WRITE_PATIENCE_S); threads that come meanwhile wait for the first one instead of
+        queueing tasks of their own."""
         if self._ready:
             return
+        if patience_s is None:
+            patience_s = WRITE_PATIENCE_S
         deadline = time.monotonic() + patience_s
         if not self._preparing.acquire(timeout=patience_s):
             raise EngineUnavailable(_still_setting_up(self._unfinished_task))
