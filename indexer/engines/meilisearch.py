@@ -264,7 +264,7 @@ class MeilisearchEngine:
         self._http = MeilisearchHttp(url, api_key)
         self._async_http = MeilisearchAsyncHttp(url, api_key)
 
-    # -- set-up --------------------------------------------------------------
+    # -- tasks and set-up ----------------------------------------------------
 
     def _finished(self, task_uid: int, deadline: float | None = None) -> Any:
         """The task once Meilisearch has finished it, looked at at least once (the
